@@ -1,0 +1,150 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type { Service, Strategy } from "../../config/strategy";
+import { backupJobArgs } from "./backup-job";
+
+/** One PVE `pbs` storage: a datastore (and namespace) PVE writes to. */
+export interface PbsStorageTarget {
+  /** PVE storage id, e.g. `pbs-backup-critical`. */
+  storageId: string;
+  datastore: string;
+  namespace?: string;
+  /** Token id PVE authenticates with (`user@realm!name`). */
+  tokenId: pulumi.Input<string>;
+  /** The token's secret; must be a Pulumi secret. */
+  tokenSecret: pulumi.Input<string>;
+}
+
+export interface PveBackupFeedArgs {
+  /** The validated strategy. */
+  strategy: Strategy;
+  /** Provider for the PVE cluster. */
+  provider: proxmoxve.Provider;
+  /** One storage per datastore/namespace the services write to. */
+  targets: PbsStorageTarget[];
+  /**
+   * Mail recipients for failed jobs.
+   * @default the mailto of the first smtp notification target, or none
+   */
+  mailto?: string[];
+  /**
+   * Where retention is enforced: "pbs" leaves keep-all on the PVE side.
+   * @default "pbs"
+   */
+  pruneOn?: "pbs" | "pve";
+  /** Hook script run by every job (pre-backup health checks). @default none */
+  hookScript?: string;
+}
+
+/** The storage id a service's backups go to. */
+export function storageIdFor(baseId: string, service: Pick<Service, "datastore" | "namespace">, multipleDatastores: boolean): string {
+  const parts = [baseId];
+  if (multipleDatastores) parts.push(service.datastore);
+  if (service.namespace) parts.push(service.namespace);
+  return parts.join("-");
+}
+
+/**
+ * The primary tier's feed on the PVE side: `pbs` storages pointing at the PBS datastores with
+ * client-side encryption, and one vzdump job per service of the strategy.
+ */
+export class PveBackupFeed extends pulumi.ComponentResource {
+  /** Storage ids by target, in declaration order. */
+  public readonly storageIds: pulumi.Output<string[]>;
+  /** The client-side encryption key of each storage, as Pulumi secrets (recover backups with them). */
+  public readonly encryptionKeys: pulumi.Output<Record<string, string>>;
+  /** Fingerprint of each storage's encryption key. */
+  public readonly encryptionKeyFingerprints: pulumi.Output<Record<string, string>>;
+  /** Job resource ids by service. */
+  public readonly jobIds: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: PveBackupFeedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homelab:pve:BackupFeed", name, {}, opts);
+    const { strategy } = args;
+    const childOpts = { parent: this, provider: args.provider };
+    const multiple = strategy.datastores.length > 1;
+    const pbs = strategy.hosts.pbs;
+
+    const storages = new Map<string, proxmoxve.storage.Pbs>();
+    for (const target of args.targets) {
+      if (!strategy.security.clientSideEncryption) {
+        pulumi.log.warn(`storage ${target.storageId}: client-side encryption is off; backups leave PVE unencrypted`, this);
+      }
+      const storage = new proxmoxve.storage.Pbs(
+        target.storageId,
+        {
+          resourceId: target.storageId,
+          server: pbs.backupAddress,
+          datastore: target.datastore,
+          ...(target.namespace ? { namespace: target.namespace } : {}),
+          username: target.tokenId,
+          password: pulumi.secret(target.tokenSecret),
+          fingerprint: pbs.fingerprint,
+          contents: ["backup"],
+          nodes: strategy.hosts.pve.nodes.map((n) => n.name),
+          // PVE generates a KDF-less key (the only kind its pbs storage accepts); the provider
+          // returns it as a secret output, which this component re-exports for recovery.
+          generateEncryptionKey: strategy.security.clientSideEncryption,
+          backups: { keepAll: true },
+        },
+        { ...childOpts, additionalSecretOutputs: ["generatedEncryptionKey"], protect: true },
+      );
+      storages.set(target.storageId, storage);
+    }
+
+    const mailto =
+      args.mailto ??
+      strategy.monitoring.targets.flatMap((t) => (t.type === "smtp" ? t.mailto : [])).slice(0, 10);
+    const jobs = new Map<string, proxmoxve.backup.Job>();
+    for (const service of strategy.services) {
+      const storageId = storageIdFor(strategy.hosts.pve.storageId, service, multiple);
+      const storage = storages.get(storageId);
+      if (!storage) {
+        throw new Error(`service ${service.name}: no PBS storage target ${storageId}; expected one of ${[...storages.keys()].join(", ")}`);
+      }
+      const vmids = service.guests.vmids?.map(String);
+      const tagged = service.guests.tags?.length
+        ? proxmoxve.getVmsLegacyOutput({ tags: service.guests.tags }, { parent: this, provider: args.provider }).vms.apply((vms) =>
+            vms.map((vm) => String(vm.vmId)),
+          )
+        : undefined;
+      const plain = backupJobArgs(
+        service,
+        {
+          storage: storageId,
+          excludePaths: strategy.exclusions.paths,
+          stdexcludes: strategy.exclusions.stdexcludes,
+          mailto,
+          pruneOn: args.pruneOn ?? "pbs",
+          ...(args.hookScript ? { script: args.hookScript } : {}),
+        },
+        vmids,
+      );
+      const job = new proxmoxve.backup.Job(
+        `backup-${service.name}`,
+        {
+          ...plain,
+          ...(tagged ? { vmids: pulumi.all([tagged]).apply(([t]) => [...new Set([...(vmids ?? []), ...t])]) } : {}),
+          storage: storage.resourceId,
+        },
+        { ...childOpts, dependsOn: [storage] },
+      );
+      jobs.set(service.name, job);
+    }
+
+    this.storageIds = pulumi.output([...storages.keys()]);
+    this.encryptionKeys = pulumi.secret(
+      pulumi.all(Object.fromEntries([...storages].map(([id, s]) => [id, s.generatedEncryptionKey]))),
+    );
+    this.encryptionKeyFingerprints = pulumi.all(
+      Object.fromEntries([...storages].map(([id, s]) => [id, s.encryptionKeyFingerprint])),
+    );
+    this.jobIds = pulumi.all(Object.fromEntries([...jobs].map(([name, j]) => [name, j.resourceId])));
+    this.registerOutputs({
+      storageIds: this.storageIds,
+      encryptionKeys: this.encryptionKeys,
+      encryptionKeyFingerprints: this.encryptionKeyFingerprints,
+      jobIds: this.jobIds,
+    });
+  }
+}

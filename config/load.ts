@@ -1,0 +1,62 @@
+/**
+ * Reading the Pulumi config: the only module that touches `pulumi.Config`. It hands the raw
+ * values to the pure validator and turns problems into one RunError (one line each, no stack
+ * trace), which the CLI prints as is.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_KEYS, type SecretKey } from "./schema";
+import type { Strategy } from "./strategy";
+import { checkSecretKeys, formatProblem, parseStrategy, PROJECT, type ConfigProblem } from "./validate";
+
+/** The project's config keys (prefix stripped), structured values JSON-parsed. */
+export function readProjectConfig(): { raw: Record<string, unknown>; isSecret: (key: string) => boolean } {
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+    const [ns, key] = fullKey.split(":", 2) as [string, string | undefined];
+    if (ns !== PROJECT || key === undefined) continue;
+    raw[key] = parseValue(text);
+  }
+  return { raw, isSecret: (key) => pulumi.runtime.isConfigSecret(`${PROJECT}:${key}`) };
+}
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Which secrets a strategy needs before `pulumi up` can talk to its hosts. */
+export function requiredSecrets(strategy: Strategy): SecretKey[] {
+  const keys: SecretKey[] = ["pveApiToken", "pbsApiToken", "truenasApiKey"];
+  if (strategy.hosts.offsite.provider !== "aws") keys.push("offsiteAccessKeyId", "offsiteSecretAccessKey");
+  return keys;
+}
+
+/** Validated config problems become this error: the CLI prints its message, no stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(public readonly problems: ConfigProblem[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map(formatProblem).join("\n")}`);
+  }
+}
+
+/** Loads and validates the strategy; throws ConfigError listing every problem. */
+export function loadStrategy(): Strategy {
+  const { raw, isSecret } = readProjectConfig();
+  const result = parseStrategy(raw);
+  const secretProblems = checkSecretKeys(raw, isSecret, result.ok ? requiredSecrets(result.strategy) : []);
+  if (!result.ok) throw new ConfigError([...result.problems, ...secretProblems]);
+  if (secretProblems.length > 0) throw new ConfigError(secretProblems);
+  return result.strategy;
+}
+
+export type Secrets = Record<SecretKey, pulumi.Output<string> | undefined>;
+
+/** The secrets as Pulumi secret Outputs (never plain strings). */
+export function loadSecrets(): Secrets {
+  const config = new pulumi.Config(PROJECT);
+  const out = {} as Secrets;
+  for (const key of SECRET_KEYS) out[key] = config.getSecret(key);
+  return out;
+}

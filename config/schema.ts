@@ -1,0 +1,414 @@
+/**
+ * The strategy's vocabulary as a zod schema. Every top-level key is a Pulumi config key in the
+ * project namespace (`homelab-backup:<key>`), so users edit it with
+ * `pulumi config set --path 'services[0].retention' 14d`. Defaults encode the seed strategy
+ * (../shared/strategy/backup-strategy.md), so a minimal stack file names only its hosts and services.
+ *
+ * Field-level rules live here; rules that relate fields to each other live in validate.ts.
+ */
+import { z } from "zod";
+import { CalendarError, parseCalendarEvent } from "./calendar";
+import { DURATION_PATTERN } from "./duration";
+
+/** Safe identifiers as PVE and PBS accept them (storage ids, datastore and job names). */
+const safeId = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{1,31}$/, {
+    error: "expected a name of 2-32 letters, digits, - or _, starting with a letter",
+  });
+
+const calendar = z.string().superRefine((value, ctx) => {
+  try {
+    parseCalendarEvent(value);
+  } catch (e) {
+    if (!(e instanceof CalendarError)) throw e;
+    ctx.addIssue({ code: "custom", message: `${e.message}` });
+  }
+});
+
+const duration = z.string().regex(DURATION_PATTERN, {
+  error: "expected a duration such as 1h, 24h, 7d, 4w or 2y",
+});
+
+const fingerprint = z
+  .string()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, {
+    error: "expected a SHA-256 certificate fingerprint as 32 colon-separated hex bytes (AA:BB:...)",
+  });
+
+const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, {
+  error: "expected an IPv4 address such as 10.20.0.10",
+});
+
+const cidr = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/, {
+  error: "expected an IPv4 subnet in CIDR form such as 10.20.0.0/24",
+});
+
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, {
+  error: "expected an https:// URL (TLS is mandatory)",
+});
+
+const hostName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, {
+  error: "expected a host name or IPv4 address",
+});
+
+export const TIER_NAMES = ["critical", "important", "archive"] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+const pveNode = z
+  .object({
+    /** The PVE node name as the cluster knows it (`pvesh get /nodes`). */
+    name: safeId,
+    /** Management address. */
+    address: ipv4,
+    /** The node's address on the backup VLAN. */
+    backupAddress: ipv4,
+    /** Physical interface or bridge the backup VLAN rides on. @default "vmbr0" */
+    interface: z.string().default("vmbr0"),
+  })
+  .strict();
+
+const hosts = z
+  .object({
+    pve: z
+      .object({
+        /** PVE API endpoint the provider talks to. */
+        endpoint: httpsUrl,
+        /** Storage id PVE gives the PBS datastore (`vzdump --storage`). @default "pbs-backup" */
+        storageId: safeId.default("pbs-backup"),
+        nodes: z.array(pveNode).min(1, { error: "expected at least one PVE node" }),
+      })
+      .strict(),
+    pbs: z
+      .object({
+        name: safeId.default("pbs"),
+        host: hostName,
+        port: z.number().int().min(1).max(65535).default(8007),
+        /** SHA-256 fingerprint of the PBS certificate (`proxmox-backup-manager cert info`). */
+        fingerprint,
+        /** Node name in UPIDs and `/nodes/{node}`. @default "localhost" */
+        node: z.string().default("localhost"),
+        backupAddress: ipv4,
+        /** ZFS pool holding the datastores. @default "backup" */
+        zfsPool: z.string().default("backup"),
+        /** PBS user that owns the admin API token the library uses. @default "root@pam" */
+        adminUser: z.string().default("root@pam"),
+        /** Name of that token (its secret is the `pbsApiToken` secret). @default "homelab-backup" */
+        adminTokenName: z.string().default("homelab-backup"),
+        /** PBS user for PVE's storage token. @default "pve-backup@pbs" */
+        pveUser: z.string().regex(/^[^\s@]+@[A-Za-z0-9_-]+$/, { error: "expected user@realm" }).default("pve-backup@pbs"),
+      })
+      .strict(),
+    truenas: z
+      .object({
+        name: safeId.default("truenas"),
+        host: hostName,
+        /** SHA-256 fingerprint of the TrueNAS certificate, for self-signed certificates. */
+        fingerprint: fingerprint.optional(),
+        backupAddress: ipv4,
+        /** Pool the replicas land on. @default "tank" */
+        pool: z.string().default("tank"),
+        /** API user whose key is the `truenasApiKey` secret. @default "root" */
+        apiUser: z.string().default("root"),
+        /** SSH host key of the PBS host (`ssh-keyscan` output line), pinned for replication. */
+        pbsHostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, {
+          error: "expected an SSH public host key such as \"ssh-ed25519 AAAA...\"",
+        }),
+      })
+      .strict(),
+    offsite: z
+      .object({
+        provider: z.enum(["aws", "b2", "wasabi", "minio"]).default("aws"),
+        region: z.string().default("eu-central-1"),
+        /** S3 endpoint override for S3-compatible providers. */
+        endpoint: httpsUrl.optional(),
+        /** Bucket names are `<prefix>-<class>`. */
+        bucketPrefix: z.string().regex(/^[a-z0-9][a-z0-9-]{2,40}$/, {
+          error: "expected 3-41 lowercase letters, digits or -",
+        }),
+      })
+      .strict(),
+  })
+  .strict();
+
+const retentionPolicy = z
+  .object({
+    keepLast: z.number().int().min(1).optional(),
+    keepHourly: z.number().int().min(1).optional(),
+    keepDaily: z.number().int().min(1).optional(),
+    keepWeekly: z.number().int().min(1).optional(),
+    keepMonthly: z.number().int().min(1).optional(),
+    keepYearly: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+const tier = z
+  .object({
+    /** Recovery point objective: the most data this tier may lose. */
+    rpo: duration,
+    /** Recovery time objective: how long a restore of this tier may take. */
+    rto: duration,
+    /** Default schedule of the tier's services (systemd calendar event). */
+    schedule: calendar,
+    /** Whether the tier's services go off-site (the strategy: critical data only). */
+    offsite: z.boolean(),
+    /** Why a tier stays on-site, reported by the plan and the 3-2-1 policy. */
+    onsiteOnlyReason: z.string().optional(),
+  })
+  .strict();
+
+const guests = z
+  .object({
+    vmids: z.array(z.number().int().min(100).max(999999999)).optional(),
+    pool: z.string().optional(),
+    tags: z.array(z.string().regex(/^[a-z0-9_][a-z0-9_+.-]*$/i)).optional(),
+  })
+  .strict();
+
+const service = z
+  .object({
+    name: safeId,
+    tier: z.string(),
+    description: z.string().optional(),
+    /** Which guests the backup job covers: VM ids, a pool or tags. */
+    guests,
+    /** Defaults to the tier's schedule. */
+    schedule: calendar.optional(),
+    /** How long its backups are kept on-site, as the strategy's table says (7d, 14d, 30d, 4w). */
+    retention: duration,
+    /** Datastore that receives the backups. @default the first datastore */
+    datastore: safeId.optional(),
+    /** vzdump mode. @default "snapshot" */
+    mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
+    /** Overrides the tier's off-site decision for this service. */
+    offsite: z.boolean().optional(),
+    /** Expected job duration, for the duration alert. @default "2h" */
+    expectedDuration: duration.default("2h"),
+    /** Protected data size, for capacity and cost maths. @default 50 */
+    sizeGb: z.number().min(0).default(50),
+  })
+  .strict();
+
+const datastore = z
+  .object({
+    name: safeId,
+    /** Absolute path of the datastore on the PBS host; its ZFS dataset is `<zfsPool>/<name>`. */
+    path: z.string().regex(/^\/[^\s]*$/, { error: "expected an absolute path" }),
+    gcSchedule: calendar.default("*-*-* 05:30"),
+    verifyNew: z.boolean().default(true),
+    /** One namespace per tier, or everything in the root namespace. @default "per-tier" */
+    namespaces: z.enum(["per-tier", "root"]).default("per-tier"),
+    verify: z
+      .object({
+        schedule: calendar.default("Sat *-*-* 06:00"),
+        outdatedAfterDays: z.number().int().min(1).default(30),
+        ignoreVerified: z.boolean().default(true),
+      })
+      .strict()
+      .default({ schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true }),
+    /** Prune job schedule (after the nightly backups, before GC). @default "*-*-* 05:00" */
+    pruneSchedule: calendar.default("*-*-* 05:00"),
+    /** Opt-in: let `pulumi destroy` remove this datastore's data. @default false */
+    destroyDataOnDelete: z.boolean().default(false),
+  })
+  .strict();
+
+const notificationTarget = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("smtp"),
+      name: safeId,
+      server: hostName,
+      port: z.number().int().min(1).max(65535).default(465),
+      mode: z.enum(["tls", "starttls"]).default("tls"),
+      from: z.string().email({ error: "expected an e-mail address" }),
+      mailto: z.array(z.string().email({ error: "expected an e-mail address" })).min(1),
+      username: z.string().optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("gotify"), name: safeId, server: httpsUrl }).strict(),
+  z.object({ type: z.literal("webhook"), name: safeId, url: httpsUrl }).strict(),
+]);
+
+const agentDatabase = z
+  .object({
+    kind: z.enum(["postgresql", "mariadb", "mysql", "mongodb"]),
+    name: z.string().min(1),
+    hostname: z.string().default("127.0.0.1"),
+    port: z.number().int().min(1).max(65535).optional(),
+    username: z.string().optional(),
+  })
+  .strict();
+
+const agent = z
+  .object({
+    /** Host name, for resource names and the firewall flows. */
+    name: safeId,
+    address: ipv4,
+    sshUser: z.string().default("root"),
+    sshPort: z.number().int().min(1).max(65535).default(22),
+    /** The service of the strategy whose tier (schedule, retention) this agent follows. */
+    service: safeId,
+    paths: z.array(z.string().regex(/^\//, { error: "expected an absolute path" })).default(["/etc"]),
+    databases: z.array(agentDatabase).default([]),
+    docker: z
+      .array(
+        z
+          .object({
+            container: z.string().min(1),
+            volumes: z.array(z.string().min(1)).min(1),
+            stopDuringBackup: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** borg repository, e.g. `ssh://borg@truenas/mnt/tank/borg/<host>`. */
+    repository: z.string().min(1),
+    healthcheckUrl: httpsUrl.optional(),
+  })
+  .strict();
+
+/** An off-site retention class; its retention comes from `retention.offsite.<name>`. */
+const offsiteClass = z
+  .object({
+    name: z.enum(["monthly", "yearly", "critical"]),
+    /** Data kept in the class, for the cost model. @default 100 */
+    sizeGb: z.number().min(0).default(100),
+    /** Objects kept in the class, for the per-object overhead. @default 1000 */
+    objects: z.number().int().min(0).default(1000),
+  })
+  .strict();
+
+export const strategySchema = z
+  .object({
+    /** Human name of the site, used in resource names and reports. @default "homelab" */
+    site: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, { error: "expected 2-31 lowercase letters, digits or -" }).default("homelab"),
+    hosts,
+    datastores: z
+      .array(datastore)
+      .min(1, { error: "expected at least one PBS datastore" })
+      .default([{
+        name: "homelab",
+        path: "/mnt/datastore/homelab",
+        gcSchedule: "*-*-* 05:30",
+        verifyNew: true,
+        namespaces: "per-tier",
+        verify: { schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true },
+        pruneSchedule: "*-*-* 05:00",
+        destroyDataOnDelete: false,
+      }]),
+    tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a lowercase tier name" }), tier).default({
+      critical: { rpo: "1h", rto: "1h", schedule: "*-*-* *:00", offsite: true },
+      important: { rpo: "24h", rto: "4h", schedule: "*-*-* 02:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
+      archive: { rpo: "35d", rto: "24h", schedule: "Sun *-*-01..07 04:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
+    }),
+    services: z.array(service).min(1, { error: "expected at least one service to back up" }),
+    retention: z
+      .object({
+        /** On-site GFS minimums every prune job keeps. */
+        onsite: z
+          .object({
+            hourly: z.number().int().min(1).default(24),
+            daily: z.number().int().min(1).default(7),
+            weekly: z.number().int().min(1).default(4),
+            monthly: z.number().int().min(1).default(12),
+          })
+          .strict()
+          .default({ hourly: 24, daily: 7, weekly: 4, monthly: 12 }),
+        /** Off-site archive retention per class. */
+        offsite: z
+          .object({ monthly: duration.default("2y"), yearly: duration.default("5y"), critical: duration.default("7y") })
+          .strict()
+          .default({ monthly: "2y", yearly: "5y", critical: "7y" }),
+      })
+      .strict()
+      .default({ onsite: { hourly: 24, daily: 7, weekly: 4, monthly: 12 }, offsite: { monthly: "2y", yearly: "5y", critical: "7y" } }),
+    exclusions: z
+      .object({
+        /** vzdump exclude paths for what the strategy does not back up (temp files, caches, ISO images). */
+        paths: z.array(z.string().min(1)).default(["/tmp/?*", "/var/tmp/?*", "/var/cache/?*", "*.iso"]),
+        /** vzdump's standard excludes (temporary files and caches). @default true */
+        stdexcludes: z.boolean().default(true),
+      })
+      .strict()
+      .default({ paths: ["/tmp/?*", "/var/tmp/?*", "/var/cache/?*", "*.iso"], stdexcludes: true }),
+    network: z
+      .object({
+        backupVlan: z
+          .object({
+            id: z.number().int().min(1, { error: "expected a VLAN id from 1 to 4094" }).max(4094, { error: "expected a VLAN id from 1 to 4094" }),
+            subnet: cidr,
+            /** Declare the VLAN as node interfaces or as an SDN zone and vnet. @default "interface" */
+            mode: z.enum(["interface", "sdn"]).default("interface"),
+          })
+          .strict(),
+        /** Other subnets of the site, checked for overlap with the backup VLAN. */
+        subnets: z.record(z.string(), cidr).default({}),
+        /** How the NAS reaches the off-site endpoint: a VPN or a named egress path. */
+        offsitePath: z
+          .object({ kind: z.enum(["vpn", "egress"]), name: z.string().min(1), cidr: cidr.default("0.0.0.0/0") })
+          .strict()
+          .default({ kind: "egress", name: "wan", cidr: "0.0.0.0/0" }),
+      })
+      .strict(),
+    security: z
+      .object({
+        /** Client-side encryption of PBS backups; the strategy requires it. @default true */
+        clientSideEncryption: z.boolean().default(true),
+        /** Rotation period of the secrets the topology creates. @default 90 */
+        keyRotationDays: z.number().int().min(1).max(3650).default(90),
+        /** KMS automatic rotation period (AWS allows 90-2560). @default 365 */
+        kmsRotationDays: z.number().int().min(90, { error: "expected 90 to 2560 days (AWS's bounds)" }).max(2560, { error: "expected 90 to 2560 days (AWS's bounds)" }).default(365),
+      })
+      .strict()
+      .default({ clientSideEncryption: true, keyRotationDays: 90, kmsRotationDays: 365 }),
+    monitoring: z
+      .object({
+        capacityThresholdPercent: z.number().int().min(1).max(99).default(80),
+        targets: z.array(notificationTarget).default([]),
+      })
+      .strict()
+      .default({ capacityThresholdPercent: 80, targets: [] }),
+    agents: z.array(agent).default([]),
+    offsite: z
+      .object({
+        /** Off-site sync from the NAS: the strategy's monthly 1st Sunday 04:00. */
+        syncSchedule: calendar.default("Sun *-*-01..07 04:00"),
+        /** rclone encryption of names and contents on top of SSE-KMS. @default true */
+        rcloneEncryption: z.boolean().default(true),
+        classes: z.array(offsiteClass).default([
+          { name: "monthly", sizeGb: 100, objects: 1000 },
+          { name: "yearly", sizeGb: 100, objects: 1000 },
+          { name: "critical", sizeGb: 100, objects: 1000 },
+        ]),
+      })
+      .strict()
+      .default({
+        syncSchedule: "Sun *-*-01..07 04:00",
+        rcloneEncryption: true,
+        classes: [
+          { name: "monthly", sizeGb: 100, objects: 1000 },
+          { name: "yearly", sizeGb: 100, objects: 1000 },
+          { name: "critical", sizeGb: 100, objects: 1000 },
+        ],
+      }),
+    protection: z
+      .object({
+        /** Names of data-bearing resources the user allows `pulumi destroy` to delete. */
+        allowDestroy: z
+          .array(z.object({ name: z.string().min(1), reason: z.string().min(10, { error: "expected a reason of at least 10 characters" }) }).strict())
+          .default([]),
+      })
+      .strict()
+      .default({ allowDestroy: [] }),
+  })
+  .strict();
+
+/** The config as written (before defaults). */
+export type StrategyInput = z.input<typeof strategySchema>;
+/** The config after schema defaults, before cross-field checks resolve it. */
+export type RawStrategy = z.output<typeof strategySchema>;
+
+/** Config keys that hold secrets: never in a committed stack file in plaintext. */
+export const SECRET_KEYS = ["pbsApiToken", "truenasApiKey", "pveApiToken", "offsiteAccessKeyId", "offsiteSecretAccessKey"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];

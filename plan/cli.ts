@@ -1,0 +1,132 @@
+/**
+ * `npm run plan -- --stack homelab [--stack-file PATH] [--format text|markdown|json] [--out FILE]`
+ *
+ * Runs the real program under the SDK's mock runtime with a stack's config file: no Pulumi CLI,
+ * no credentials, no network. Exit codes: 0 planned, 1 invalid config or usage.
+ */
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { requiredSecrets } from "../config/load";
+import { checkSecretKeys, formatProblem, parseStrategy, PROJECT } from "../config/validate";
+import { buildDocument, type PlanDocument } from "./document";
+import { recordProgram } from "./record";
+import { renderJson } from "./render/json";
+import { renderMarkdown } from "./render/markdown";
+import { renderText } from "./render/text";
+import { readStackFile, SECRET_PLACEHOLDER, StackFileError, type StackFile } from "./stack-file";
+
+export type Format = "text" | "markdown" | "json";
+
+export interface PlanOptions {
+  stackFile: string;
+  format: Format;
+  out?: string;
+}
+
+/** A problem the user must fix: printed as lines, exit code 1, nothing else happens. */
+export class PlanInputError extends Error {
+  constructor(public readonly lines: string[]) {
+    super(lines.join("\n"));
+  }
+}
+
+const USAGE = "usage: npm run plan -- --stack <name> | --stack-file <path> [--format text|markdown|json] [--out <file>]";
+
+export function parseArgs(argv: string[], cwd: string = process.cwd()): PlanOptions {
+  let stack: string | undefined;
+  let stackFile: string | undefined;
+  let format: string = "text";
+  let out: string | undefined;
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? (arg.split(/=(.*)/s, 2) as [string, string]) : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case "--stack": stack = value(); break;
+      case "--stack-file": stackFile = value(); break;
+      case "--format": format = value() ?? ""; break;
+      case "--out": out = value(); break;
+      case "--help": case "-h": throw new PlanInputError([USAGE]);
+      default: problems.push(`${arg}: unknown argument; ${USAGE}`);
+    }
+  }
+  if (!["text", "markdown", "json"].includes(format)) problems.push(`--format: "${format}" is not a format; expected text, markdown or json`);
+  if (!stack && !stackFile) problems.push(`--stack: is missing; ${USAGE}`);
+  if (stack !== undefined && !/^[A-Za-z0-9_.-]+$/.test(stack)) problems.push(`--stack: "${stack}" is not a stack name; expected letters, digits, ., - or _`);
+  if (problems.length) throw new PlanInputError(problems);
+  return { stackFile: resolve(cwd, stackFile ?? `Pulumi.${stack}.yaml`), format: format as Format, ...(out ? { out } : {}) };
+}
+
+/** Validates the stack file: every problem as one line, none of them a stack trace. */
+export function validateStackFile(file: StackFile) {
+  const result = parseStrategy(file.raw);
+  const secretSet = new Set(file.secretKeys);
+  const problems = checkSecretKeys(file.raw, (key) => secretSet.has(`${PROJECT}:${key}`), []);
+  if (!result.ok || problems.length) {
+    const all = [...(result.ok ? [] : result.problems), ...problems];
+    throw new PlanInputError(all.map(formatProblem));
+  }
+  return result.strategy;
+}
+
+export async function plan(options: PlanOptions): Promise<{ document: PlanDocument; rendered: string }> {
+  let file: StackFile;
+  try {
+    file = readStackFile(options.stackFile);
+  } catch (e) {
+    if (e instanceof StackFileError) throw new PlanInputError([e.message]);
+    throw e;
+  }
+  const strategy = validateStackFile(file);
+  const notes: string[] = [];
+  const config = { ...file.config };
+  const secretKeys = [...file.secretKeys];
+  const unset = requiredSecrets(strategy).filter((k) => !secretKeys.includes(`${PROJECT}:${k}`));
+  for (const key of unset) {
+    config[`${PROJECT}:${key}`] = SECRET_PLACEHOLDER;
+    secretKeys.push(`${PROJECT}:${key}`);
+  }
+  if (unset.length) {
+    notes.push(`secrets not set in ${file.path.split("/").pop()}: ${unset.join(", ")} (the plan uses placeholders; set them with pulumi config set --secret before pulumi up)`);
+  }
+  const recording = await recordProgram(
+    { project: PROJECT, stack: file.stack, config, secretKeys },
+    async () => (await import("../stacks/program")).runProgram,
+  );
+  const document = buildDocument({
+    stack: file.stack,
+    stackFile: file.path.split("/").pop() as string,
+    resources: recording.resources,
+    outputs: recording.outputs,
+    notes,
+  });
+  const rendered = options.format === "json" ? renderJson(document) : options.format === "markdown" ? renderMarkdown(document) : renderText(document);
+  return { document, rendered };
+}
+
+async function main(): Promise<number> {
+  try {
+    const options = parseArgs(process.argv.slice(2));
+    const { rendered } = await plan(options);
+    if (options.out) writeFileSync(options.out, rendered);
+    else process.stdout.write(rendered);
+    return 0;
+  } catch (e) {
+    if (e instanceof PlanInputError) {
+      process.stderr.write(e.lines.join("\n") + "\n");
+      return 1;
+    }
+    // A ConfigError raised inside the program (same validation, reached another way).
+    if (e instanceof Error && e.name === "RunError") {
+      process.stderr.write(e.message + "\n");
+      return 1;
+    }
+    process.stderr.write(`plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  void main().then((code) => process.exit(code));
+}

@@ -1,0 +1,150 @@
+/**
+ * The plan document: what the stack declares, derived from the recorded resources (never from
+ * the config), in the shape the JSON output promises. Renderers only format this.
+ */
+import { describeCalendarEvent, parseCalendarEvent } from "../config/calendar";
+import type { RecordedResource } from "./record";
+
+export interface PlanResource {
+  type: string;
+  name: string;
+  /** `type::name` of the parent, or null at the top. */
+  parent: string | null;
+  urn: string;
+  inputs: Record<string, unknown>;
+  protect: boolean;
+  retainOnDelete: boolean;
+}
+
+export interface ScheduleRow {
+  resource: string;
+  type: string;
+  field: string;
+  schedule: string;
+  /** Human reading of the schedule, or the cron fields for cron-style schedules. */
+  when: string;
+}
+
+export interface RetentionRow {
+  resource: string;
+  type: string;
+  keep: Record<string, number>;
+}
+
+export interface PlanDocument {
+  stack: string;
+  stackFile: string;
+  resources: PlanResource[];
+  schedules: ScheduleRow[];
+  retention: RetentionRow[];
+  outputs: Record<string, unknown>;
+  /** Plain-language notes (unset secrets, provider limits). */
+  notes: string[];
+  /** Protection copies per data class (policy issue); empty until the model fills it. */
+  copies: unknown[];
+  /** Policy violations (policy issue); empty until the pack runs. */
+  violations: unknown[];
+}
+
+function resourceKey(r: Pick<RecordedResource, "type" | "name">): string {
+  return `${r.type}::${r.name}`;
+}
+
+/** A short type for tables: `proxmoxve:backup/job:Job` → `backup.Job`, dynamic → `pbs.Datastore`. */
+export function shortType(type: string): string {
+  const dynamic = /^pulumi-nodejs:dynamic\/([^:]+):(.+)$/.exec(type);
+  if (dynamic) return `${dynamic[1]}.${dynamic[2]}`;
+  const parts = type.split(":");
+  if (parts.length === 3) {
+    const module = (parts[1] as string).split("/")[0] as string;
+    return module === "index" ? `${parts[0]}.${parts[2]}` : `${module}.${parts[2]}`;
+  }
+  return type;
+}
+
+const KEEP_NAMES: Record<string, string> = {
+  "keep-last": "last", keepLast: "last",
+  "keep-hourly": "hourly", keepHourly: "hourly",
+  "keep-daily": "daily", keepDaily: "daily",
+  "keep-weekly": "weekly", keepWeekly: "weekly",
+  "keep-monthly": "monthly", keepMonthly: "monthly",
+  "keep-yearly": "yearly", keepYearly: "yearly",
+};
+
+function keepOf(inputs: Record<string, unknown>): Record<string, number> {
+  const keep: Record<string, number> = {};
+  const visit = (obj: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const name = KEEP_NAMES[k];
+      if (name && (typeof v === "number" || (typeof v === "string" && /^\d+$/.test(v)))) keep[name] = Number(v);
+    }
+  };
+  visit(inputs);
+  const prune = inputs["pruneBackups"];
+  if (prune && typeof prune === "object") visit(prune as Record<string, unknown>);
+  if (typeof inputs["lifetimeValue"] === "number" && typeof inputs["lifetimeUnit"] === "string") {
+    keep[`${String(inputs["lifetimeUnit"]).toLowerCase()}s`] = inputs["lifetimeValue"] as number;
+  }
+  return keep;
+}
+
+function whenOf(value: unknown): { schedule: string; when: string } | undefined {
+  if (typeof value === "string") {
+    try {
+      return { schedule: value, when: describeCalendarEvent(parseCalendarEvent(value)) };
+    } catch {
+      return { schedule: value, when: value };
+    }
+  }
+  if (value && typeof value === "object" && "minute" in value && "hour" in value) {
+    const c = value as Record<string, unknown>;
+    const cron = ["minute", "hour", "dom", "month", "dow"].map((f) => String(c[f] ?? "*")).join(" ");
+    return { schedule: cron, when: `cron ${cron}` };
+  }
+  return undefined;
+}
+
+export function buildDocument(input: {
+  stack: string;
+  stackFile: string;
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  notes: string[];
+}): PlanDocument {
+  const byUrn = new Map(input.resources.map((r) => [r.urn, r]));
+  const resources: PlanResource[] = input.resources.map((r) => {
+    const parent = r.parent ? byUrn.get(r.parent) : undefined;
+    return {
+      type: r.type,
+      name: r.name,
+      parent: parent ? resourceKey(parent) : null,
+      urn: r.urn,
+      inputs: r.inputs,
+      protect: r.protect,
+      retainOnDelete: r.retainOnDelete,
+    };
+  });
+  const schedules: ScheduleRow[] = [];
+  const retention: RetentionRow[] = [];
+  for (const r of input.resources) {
+    if (!r.custom) continue;
+    for (const [field, value] of Object.entries(r.inputs)) {
+      if (!/schedule$/i.test(field) || field === "matchCalendar") continue;
+      const when = whenOf(value);
+      if (when) schedules.push({ resource: r.name, type: shortType(r.type), field, ...when });
+    }
+    const keep = keepOf(r.inputs);
+    if (Object.keys(keep).length > 0) retention.push({ resource: r.name, type: shortType(r.type), keep });
+  }
+  return {
+    stack: input.stack,
+    stackFile: input.stackFile,
+    resources,
+    schedules,
+    retention,
+    outputs: input.outputs,
+    notes: input.notes,
+    copies: [],
+    violations: [],
+  };
+}

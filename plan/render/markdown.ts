@@ -1,0 +1,40 @@
+import type { PlanDocument } from "../document";
+import { flags, KEEP_COLUMNS, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { markdownTable } from "./table";
+
+export function renderMarkdown(doc: PlanDocument): string {
+  const out: string[] = [];
+  out.push(`## homelab-backup plan: \`${doc.stack}\``);
+  out.push("");
+  out.push(`${summary(doc)} (from \`${doc.stackFile}\`).`);
+  out.push("");
+  out.push("### Schedules");
+  out.push("");
+  out.push(doc.schedules.length ? markdownTable(["Resource", "Type", "Field", "Schedule", "When"], scheduleRows(doc).map((r) => r.map((c, i) => (i === 3 ? `\`${c}\`` : c)))) : "_None declared._");
+  out.push("");
+  out.push("### Retention");
+  out.push("");
+  out.push(
+    doc.retention.length
+      ? markdownTable(["Resource", "Type", ...KEEP_COLUMNS.map((k) => k[0]?.toUpperCase() + k.slice(1)), "Other"], retentionRows(doc))
+      : "_None declared._",
+  );
+  if (doc.notes.length) {
+    out.push("");
+    out.push("### Notes");
+    out.push("");
+    for (const n of doc.notes) out.push(`- ${n}`);
+  }
+  out.push("");
+  out.push("<details><summary>Resources</summary>");
+  out.push("");
+  out.push("```");
+  for (const line of treeLines(doc)) {
+    const f = flags(line.resource);
+    out.push(`${"  ".repeat(line.depth)}${line.resource.name} (${shortType(line.resource.type)})${f ? " " + f : ""}`);
+  }
+  out.push("```");
+  out.push("");
+  out.push("</details>");
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,42 @@
+import type { PlanDocument } from "../document";
+import { flags, KEEP_COLUMNS, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { textTable } from "./table";
+
+export function renderText(doc: PlanDocument): string {
+  const out: string[] = [];
+  out.push(`homelab-backup plan · stack ${doc.stack} (${doc.stackFile})`);
+  out.push(summary(doc));
+  out.push("");
+  out.push("RESOURCES");
+  for (const line of treeLines(doc)) {
+    const prefix = line.last
+      .slice(0, -1)
+      .map((l) => (l ? "   " : "│  "))
+      .join("");
+    const branch = line.depth === 0 ? "" : line.last[line.last.length - 1] ? "└─ " : "├─ ";
+    const f = flags(line.resource);
+    out.push(`${line.depth === 0 ? "" : prefix.slice(3)}${branch}${line.resource.name}  (${shortType(line.resource.type)})${f ? "  " + f : ""}`);
+  }
+  out.push("");
+  out.push("SCHEDULES");
+  out.push(doc.schedules.length ? textTable(["RESOURCE", "TYPE", "FIELD", "SCHEDULE", "WHEN"], scheduleRows(doc)) : "(none declared)");
+  out.push("");
+  out.push("RETENTION (backups kept)");
+  out.push(
+    doc.retention.length
+      ? textTable(["RESOURCE", "TYPE", ...KEEP_COLUMNS.map((k) => k.toUpperCase()), "OTHER"], retentionRows(doc))
+      : "(none declared)",
+  );
+  if (doc.notes.length) {
+    out.push("");
+    out.push("NOTES");
+    for (const n of doc.notes) out.push(`- ${n}`);
+  }
+  const outputKeys = Object.keys(doc.outputs);
+  if (outputKeys.length) {
+    out.push("");
+    out.push("OUTPUTS");
+    out.push(textTable(["NAME", "VALUE"], outputKeys.map((k) => [k, JSON.stringify(doc.outputs[k])])));
+  }
+  return out.join("\n") + "\n";
+}
