@@ -16,7 +16,15 @@ export function readProjectConfig(): { raw: Record<string, unknown>; isSecret: (
     if (ns !== PROJECT || key === undefined) continue;
     raw[key] = parseValue(text);
   }
-  return { raw, isSecret: (key) => pulumi.runtime.isConfigSecret(`${PROJECT}:${key}`) };
+  return { raw, isSecret: (key) => isConfigSecret(`${PROJECT}:${key}`) };
+}
+
+/** The SDK knows which keys are secret but marks the helper internal; its module is stable. */
+function isConfigSecret(fullKey: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const config = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+  if (typeof config.isConfigSecret !== "function") throw new Error("this @pulumi/pulumi version cannot tell secret config keys; pin 3.248.0");
+  return config.isConfigSecret(fullKey);
 }
 
 function parseValue(text: string): unknown {

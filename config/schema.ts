@@ -131,16 +131,6 @@ const hosts = z
   })
   .strict();
 
-const retentionPolicy = z
-  .object({
-    keepLast: z.number().int().min(1).optional(),
-    keepHourly: z.number().int().min(1).optional(),
-    keepDaily: z.number().int().min(1).optional(),
-    keepWeekly: z.number().int().min(1).optional(),
-    keepMonthly: z.number().int().min(1).optional(),
-    keepYearly: z.number().int().min(1).optional(),
-  })
-  .strict();
 
 const tier = z
   .object({
@@ -279,6 +269,17 @@ const offsiteClass = z
   })
   .strict();
 
+/**
+ * The seed's tiers. Critical backs up hourly because the strategy gives critical data a 1-hour
+ * RPO ("incremental": PBS backups are); archive's RPO is 35 days because a first-Sunday monthly
+ * job leaves up to 35 days between runs.
+ */
+export const DEFAULT_TIERS = {
+  critical: { rpo: "1h", rto: "1h", schedule: "*-*-* *:00", offsite: true },
+  important: { rpo: "24h", rto: "4h", schedule: "*-*-* 02:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
+  archive: { rpo: "35d", rto: "24h", schedule: "Sun *-*-01..07 04:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
+};
+
 export const strategySchema = z
   .object({
     /** Human name of the site, used in resource names and reports. @default "homelab" */
@@ -297,11 +298,7 @@ export const strategySchema = z
         pruneSchedule: "*-*-* 05:00",
         destroyDataOnDelete: false,
       }]),
-    tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a lowercase tier name" }), tier).default({
-      critical: { rpo: "1h", rto: "1h", schedule: "*-*-* *:00", offsite: true },
-      important: { rpo: "24h", rto: "4h", schedule: "*-*-* 02:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
-      archive: { rpo: "35d", rto: "24h", schedule: "Sun *-*-01..07 04:00", offsite: false, onsiteOnlyReason: "the strategy sends critical data only off-site (cost)" },
-    }),
+    tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a lowercase tier name" }), tier).default(DEFAULT_TIERS),
     services: z.array(service).min(1, { error: "expected at least one service to back up" }),
     retention: z
       .object({

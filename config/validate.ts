@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { parseCalendarEvent, maxIntervalMinutes } from "./calendar";
 import { formatDuration, MINUTES_PER_DAY, parseDuration } from "./duration";
 import { cidrsOverlap, ipInCidr } from "./net";
-import { SECRET_KEYS, strategySchema, type RawStrategy } from "./schema";
+import { DEFAULT_TIERS, SECRET_KEYS, strategySchema, type RawStrategy } from "./schema";
 import type { Datastore, KeepPolicy, OffsiteClass, Service, Strategy, Tier } from "./strategy";
 
 export const PROJECT = "homelab-backup";
@@ -96,6 +96,34 @@ function duplicates<T>(items: readonly T[], key: (t: T) => string, path: (i: num
   return out;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * The cross-field checks that still make sense when the schema failed elsewhere (tier
+ * references, duplicate service names), read defensively from the raw values, so one run
+ * reports every problem instead of hiding these behind an unrelated typo.
+ */
+function referenceProblems(values: Record<string, unknown>): ConfigProblem[] {
+  const services = Array.isArray(values["services"]) ? (values["services"] as unknown[]) : [];
+  const tiers = Object.keys(isRecord(values["tiers"]) ? values["tiers"] : DEFAULT_TIERS);
+  const problems: ConfigProblem[] = [];
+  const names = new Map<string, number>();
+  services.forEach((s, i) => {
+    if (!isRecord(s)) return;
+    if (typeof s["tier"] === "string" && !tiers.includes(s["tier"])) {
+      problems.push({ path: `services[${i}].tier`, message: `${show(s["tier"])} is not a declared tier; expected one of ${tiers.join(", ")}` });
+    }
+    if (typeof s["name"] === "string") {
+      const first = names.get(s["name"]);
+      if (first !== undefined) problems.push({ path: `services[${i}].name`, message: `${show(s["name"])} is a duplicate service name (also at index ${first}); expected unique service names` });
+      else names.set(s["name"], i);
+    }
+  });
+  return problems;
+}
+
 /**
  * Validates raw config (the project's keys without prefix, values already JSON-parsed) and
  * resolves it into a Strategy. Reports every problem, not just the first.
@@ -109,7 +137,7 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
   }
   const parsed = strategySchema.safeParse(values, { reportInput: true });
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.flatMap(zodProblem) };
+    return { ok: false, problems: [...parsed.error.issues.flatMap(zodProblem), ...referenceProblems(values)] };
   }
   const cfg = parsed.data;
 

@@ -36,7 +36,15 @@ export function renderText(doc: PlanDocument): string {
   if (outputKeys.length) {
     out.push("");
     out.push("OUTPUTS");
-    out.push(textTable(["NAME", "VALUE"], outputKeys.map((k) => [k, JSON.stringify(doc.outputs[k])])));
+    for (const key of outputKeys) out.push(...outputLines(key, doc.outputs[key]));
   }
   return out.join("\n") + "\n";
+}
+
+/** Outputs one per line; maps one entry per line so long values stay readable. */
+function outputLines(key: string, value: unknown): string[] {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    return [`${key}:`, ...Object.entries(value as Record<string, unknown>).map(([k, v]) => `  ${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`)];
+  }
+  return [`${key} = ${Array.isArray(value) ? value.join(", ") : typeof value === "string" ? value : JSON.stringify(value)}`];
 }

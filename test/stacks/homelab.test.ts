@@ -1,0 +1,77 @@
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { PlanDocument } from "../../plan/document";
+import { named, ofType, planStack } from "../helpers/plan";
+
+const JOB = "proxmoxve:backup/job:Job";
+const STORAGE = "proxmoxve:storage/pbs:Pbs";
+
+describe("homelab stack under mocks", () => {
+  let doc: PlanDocument;
+  before(async () => {
+    doc = await planStack("homelab");
+  });
+
+  test("one vzdump job per service of the strategy's table, with its schedule and guests", () => {
+    const jobs = Object.fromEntries(ofType(doc, JOB).map((j) => [j.name, j.inputs]));
+    assert.deepEqual(Object.keys(jobs).sort(), [
+      "backup-application-vms", "backup-archives", "backup-database-vms", "backup-development-vms", "backup-docker-volumes", "backup-file-server",
+    ]);
+    assert.equal(jobs["backup-database-vms"]!["schedule"], "*-*-* *:00");
+    assert.deepEqual(jobs["backup-database-vms"]!["vmids"], ["101", "102"]);
+    assert.equal(jobs["backup-application-vms"]!["schedule"], "*-*-* 02:00");
+    assert.equal(jobs["backup-application-vms"]!["pool"], "applications");
+    assert.equal(jobs["backup-development-vms"]!["schedule"], "Sun *-*-* 03:00");
+    assert.equal(jobs["backup-archives"]!["schedule"], "Sun *-*-01..07 04:00");
+  });
+
+  test("jobs snapshot with zstd, repeat missed runs, leave pruning to PBS, exclude what the strategy does not back up", () => {
+    for (const job of ofType(doc, JOB)) {
+      assert.equal(job.inputs["mode"], "snapshot");
+      assert.equal(job.inputs["compress"], "zstd");
+      assert.equal(job.inputs["repeatMissed"], true);
+      assert.deepEqual(job.inputs["pruneBackups"], { "keep-all": "1" });
+      assert.equal(job.inputs["stdexcludes"], true);
+      assert.deepEqual(job.inputs["excludePaths"], ["/tmp/?*", "/var/tmp/?*", "/var/cache/?*", "*.iso"]);
+      assert.equal(job.inputs["mailnotification"], "failure");
+      assert.deepEqual(job.inputs["mailtos"], ["admin@home.arpa"]);
+    }
+  });
+
+  test("each tier's namespace gets a PBS storage, encrypted client-side, pinned to the PBS fingerprint", () => {
+    const storages = ofType(doc, STORAGE);
+    assert.deepEqual(storages.map((s) => [s.name, s.inputs["namespace"]]), [
+      ["pbs-backup-critical", "critical"], ["pbs-backup-important", "important"], ["pbs-backup-archive", "archive"],
+    ]);
+    for (const s of storages) {
+      assert.equal(s.inputs["generateEncryptionKey"], true);
+      assert.equal(s.inputs["fingerprint"], "4B:2F:9A:11:C0:7E:3D:58:A2:96:0B:E4:17:6C:D3:88:5F:21:90:AE:34:C7:6B:02:DE:41:8A:F5:63:B9:0C:7D");
+      assert.equal(s.inputs["server"], "10.20.0.20");
+      assert.equal(s.inputs["password"], "[secret]");
+      assert.deepEqual(s.inputs["nodes"], ["pve1", "pve2", "pve3"]);
+      assert.equal(s.protect, true);
+    }
+    assert.equal(named(doc, JOB, "backup-database-vms").inputs["storage"], "pbs-backup-critical");
+    assert.equal(named(doc, JOB, "backup-application-vms").inputs["storage"], "pbs-backup-important");
+  });
+
+  test("the PVE provider verifies TLS and gets its token as a secret", () => {
+    const provider = named(doc, "pulumi:providers:proxmoxve", "pve");
+    assert.equal(provider.inputs["insecure"], "false");
+    assert.equal(provider.inputs["endpoint"], "https://pve1.home.arpa:8006");
+    assert.equal(provider.inputs["apiToken"], "[secret]");
+  });
+
+  test("every resource hangs under the topology component", () => {
+    const top = doc.resources.filter((r) => r.parent === null);
+    assert.deepEqual(top.map((r) => r.type), ["homelab:index:BackupTopology"]);
+    assert.equal(named(doc, JOB, "backup-file-server").parent, "homelab:pve:BackupFeed::pve");
+  });
+
+  test("no placeholder secret appears anywhere in the registered inputs or outputs", () => {
+    const text = JSON.stringify({ r: doc.resources, o: doc.outputs });
+    assert.ok(!text.includes("offline-plan-placeholder"));
+    assert.ok(!text.includes("plan-placeholder-encryption-key"));
+    assert.equal(doc.outputs["pbsEncryptionKeys"], "[secret]");
+  });
+});
