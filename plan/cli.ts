@@ -90,6 +90,11 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
   if (unset.length) {
     notes.push(`secrets not set in ${file.path.split("/").pop()}: ${unset.join(", ")} (the plan uses placeholders; set them with pulumi config set --secret before pulumi up)`);
   }
+  for (const service of strategy.services) {
+    if (service.guests.tags?.length) {
+      notes.push(`${service.name}: guests with tags ${service.guests.tags.join(", ")} are resolved by PVE at preview; the offline plan cannot list them`);
+    }
+  }
   const recording = await recordProgram(
     { project: PROJECT, stack: file.stack, config, secretKeys },
     async () => (await import("../stacks/program")).runProgram,
