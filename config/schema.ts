@@ -166,7 +166,7 @@ const service = z
     schedule: calendar.optional(),
     /** How long its backups are kept on-site, as the strategy's table says (7d, 14d, 30d, 4w). */
     retention: duration,
-    /** Datastore that receives the backups. @default the first datastore */
+    /** Datastore that receives the backups. @default the first datastore whose `offsite` matches the service's */
     datastore: safeId.optional(),
     /** vzdump mode. @default "snapshot" */
     mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
@@ -182,8 +182,19 @@ const service = z
 const datastore = z
   .object({
     name: safeId,
-    /** Absolute path of the datastore on the PBS host; its ZFS dataset is `<zfsPool>/<name>`. */
-    path: z.string().regex(/^\/[^\s]*$/, { error: "expected an absolute path" }),
+    /**
+     * Absolute path of the datastore on the PBS host: the mountpoint of its ZFS dataset.
+     * @default "/<zfsPool>/<name>" (ZFS's default mountpoint of the dataset `<zfsPool>/<name>`)
+     */
+    path: z.string().regex(/^\/[^\s]*$/, { error: "expected an absolute path" }).optional(),
+    /** ZFS dataset holding the datastore, which TrueNAS replicates. @default "<zfsPool>/<name>" */
+    dataset: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, { error: "expected a ZFS dataset name such as backup/homelab" }).optional(),
+    /**
+     * Whether this datastore's replica goes off-site. A datastore deduplicates into one chunk
+     * store, so it goes off-site whole: off-site services need a datastore of their own.
+     * @default false
+     */
+    offsite: z.boolean().default(false),
     gcSchedule: calendar.default("*-*-* 05:30"),
     verifyNew: z.boolean().default(true),
     /** One namespace per tier, or everything in the root namespace. @default "per-tier" */
@@ -269,6 +280,15 @@ const offsiteClass = z
   })
   .strict();
 
+const DATASTORE_DEFAULTS = {
+  gcSchedule: "*-*-* 05:30",
+  verifyNew: true,
+  namespaces: "per-tier" as const,
+  verify: { schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true },
+  pruneSchedule: "*-*-* 05:00",
+  destroyDataOnDelete: false,
+};
+
 /**
  * The seed's tiers. Critical backs up hourly because the strategy gives critical data a 1-hour
  * RPO ("incremental": PBS backups are); archive's RPO is 35 days because a first-Sunday monthly
@@ -288,16 +308,10 @@ export const strategySchema = z
     datastores: z
       .array(datastore)
       .min(1, { error: "expected at least one PBS datastore" })
-      .default([{
-        name: "homelab",
-        path: "/mnt/datastore/homelab",
-        gcSchedule: "*-*-* 05:30",
-        verifyNew: true,
-        namespaces: "per-tier",
-        verify: { schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true },
-        pruneSchedule: "*-*-* 05:00",
-        destroyDataOnDelete: false,
-      }]),
+      .default([
+        { name: "critical", offsite: true, ...DATASTORE_DEFAULTS },
+        { name: "homelab", offsite: false, ...DATASTORE_DEFAULTS },
+      ]),
     tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a lowercase tier name" }), tier).default(DEFAULT_TIERS),
     services: z.array(service).min(1, { error: "expected at least one service to back up" }),
     retention: z

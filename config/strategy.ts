@@ -48,7 +48,9 @@ export interface Service {
   sizeGb: number;
 }
 
-export type Datastore = RawStrategy["datastores"][number] & {
+export type Datastore = Omit<RawStrategy["datastores"][number], "path" | "dataset"> & {
+  /** Mountpoint of the dataset on the PBS host. */
+  path: string;
   gc: CalendarEvent;
   prune: CalendarEvent;
   verifySchedule: CalendarEvent;

@@ -166,16 +166,21 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
   const tierNames = [...tiers.keys()].join(", ");
 
   // Datastores
-  const datastores: Datastore[] = cfg.datastores.map((d) => ({
-    ...d,
-    gc: parseCalendarEvent(d.gcSchedule),
-    prune: parseCalendarEvent(d.pruneSchedule),
-    verifySchedule: parseCalendarEvent(d.verify.schedule),
-    dataset: `${cfg.hosts.pbs.zfsPool}/${d.name}`,
-    namespaceNames: [],
-  }));
+  const datastores: Datastore[] = cfg.datastores.map((d) => {
+    const dataset = d.dataset ?? `${cfg.hosts.pbs.zfsPool}/${d.name}`;
+    return {
+      ...d,
+      path: d.path ?? `/${dataset}`,
+      gc: parseCalendarEvent(d.gcSchedule),
+      prune: parseCalendarEvent(d.pruneSchedule),
+      verifySchedule: parseCalendarEvent(d.verify.schedule),
+      dataset,
+      namespaceNames: [],
+    };
+  });
   problems.push(...duplicates(cfg.datastores, (d) => d.name, (i) => `datastores[${i}].name`, "datastore name"));
-  problems.push(...duplicates(cfg.datastores, (d) => d.path, (i) => `datastores[${i}].path`, "datastore path"));
+  problems.push(...duplicates(datastores, (d) => d.path, (i) => `datastores[${i}].path`, "datastore path"));
+  problems.push(...duplicates(datastores, (d) => d.dataset, (i) => `datastores[${i}].dataset`, "datastore dataset"));
   const datastoreByName = new Map(datastores.map((d) => [d.name, d]));
 
   // Services
@@ -191,7 +196,8 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
     if (!s.guests.vmids?.length && !s.guests.pool && !s.guests.tags?.length) {
       problems.push({ path: `${at}.guests`, message: `${show(s.guests)} selects no guest; expected vmids, a pool or tags` });
     }
-    const datastoreName = s.datastore ?? (cfg.datastores[0]?.name as string);
+    const offsite = s.offsite ?? tier.offsite;
+    const datastoreName = s.datastore ?? cfg.datastores.find((d) => d.offsite === offsite)?.name ?? (cfg.datastores[0]?.name as string);
     const datastore = datastoreByName.get(datastoreName);
     if (!datastore) {
       problems.push({
@@ -232,10 +238,24 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       datastore: datastore.name,
       ...(namespace !== undefined ? { namespace } : {}),
       mode: s.mode,
-      offsite: s.offsite ?? tier.offsite,
+      offsite,
       expectedDurationMinutes: parseDuration(s.expectedDuration) as number,
       sizeGb: s.sizeGb,
     });
+  });
+
+  // A PBS datastore deduplicates into one chunk store, so it goes off-site whole or not at all:
+  // an on-site service on an off-site datastore costs money and leaks on-site data; an off-site
+  // service on an on-site datastore silently never leaves the site.
+  services.forEach((service) => {
+    const datastore = datastoreByName.get(service.datastore) as Datastore;
+    if (service.offsite !== datastore.offsite) {
+      const index = cfg.services.findIndex((s) => s.name === service.name);
+      problems.push({
+        path: `services[${index}].datastore`,
+        message: `${show(datastore.name)} ${datastore.offsite ? "goes off-site" : "stays on-site"} but service ${show(service.name)} ${service.offsite ? "goes off-site" : "stays on-site"}; a datastore's chunk store is replicated whole, so expected a datastore whose offsite setting is ${service.offsite}`,
+      });
+    }
   });
 
   // Guests selected by more than one service would be backed up twice under two policies.

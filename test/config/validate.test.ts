@@ -101,6 +101,17 @@ describe("config validation", () => {
     expectProblem(withConfig((c) => (c.services[1].guests = { vmids: [101] })), "services[1].guests.vmids", /101 is already backed up by service "db"/);
   });
 
+  test("fails on a service whose off-site decision differs from its datastore's", () => {
+    expectProblem(
+      withConfig((c) => (c.services[1].datastore = "critical")),
+      "services[1].datastore",
+      /"critical" goes off-site but service "apps" stays on-site; a datastore's chunk store is replicated whole/,
+    );
+    const r = parseStrategy(withConfig((c) => (c.services[0].offsite = false)));
+    assert.ok(r.ok);
+    assert.equal(r.strategy.services[0]!.datastore, "homelab", "an unset datastore defaults to one whose offsite setting matches");
+  });
+
   test("fails on agents naming unknown services and on unknown allowDestroy names", () => {
     expectProblem(
       withConfig((c) => (c.agents = [{ name: "h1", address: "10.20.0.50", service: "ghost", repository: "/r" }])),

@@ -38,10 +38,10 @@ describe("homelab stack under mocks", () => {
     }
   });
 
-  test("each tier's namespace gets a PBS storage, encrypted client-side, pinned to the PBS fingerprint", () => {
+  test("the off-site datastore and each on-site tier's namespace get a PBS storage, encrypted client-side, pinned to the PBS fingerprint", () => {
     const storages = ofType(doc, STORAGE);
-    assert.deepEqual(storages.map((s) => [s.name, s.inputs["namespace"]]), [
-      ["pbs-backup-critical", "critical"], ["pbs-backup-important", "important"], ["pbs-backup-archive", "archive"],
+    assert.deepEqual(storages.map((s) => [s.name, s.inputs["datastore"], s.inputs["namespace"]]), [
+      ["pbs-backup-critical", "critical", undefined], ["pbs-backup-homelab-important", "homelab", "important"], ["pbs-backup-homelab-archive", "homelab", "archive"],
     ]);
     for (const s of storages) {
       assert.equal(s.inputs["generateEncryptionKey"], true);
@@ -52,7 +52,8 @@ describe("homelab stack under mocks", () => {
       assert.equal(s.protect, true);
     }
     assert.equal(named(doc, JOB, "backup-database-vms").inputs["storage"], "pbs-backup-critical");
-    assert.equal(named(doc, JOB, "backup-application-vms").inputs["storage"], "pbs-backup-important");
+    assert.equal(named(doc, JOB, "backup-application-vms").inputs["storage"], "pbs-backup-homelab-important");
+    assert.equal(named(doc, JOB, "backup-file-server").inputs["storage"], "pbs-backup-critical");
   });
 
   test("the PVE provider verifies TLS and gets its token as a secret", () => {

@@ -14,8 +14,8 @@ describe("lab stack under mocks: same program, a smaller environment", () => {
     const jobs = ofType(doc, "proxmoxve:backup/job:Job");
     assert.deepEqual(jobs.map((j) => j.name).sort(), ["backup-database-vms", "backup-lab-apps"]);
     const storages = ofType(doc, "proxmoxve:storage/pbs:Pbs");
-    assert.deepEqual(storages.map((s) => s.name), ["lab-pbs"]);
-    assert.equal(storages[0]!.inputs["namespace"], undefined, "the lab datastore keeps everything in the root namespace");
+    assert.deepEqual(storages.map((s) => s.name), ["lab-pbs-lab-critical", "lab-pbs-lab"]);
+    assert.equal(storages[0]!.inputs["namespace"], undefined, "the lab datastores keep everything in the root namespace");
     assert.equal(storages[0]!.inputs["server"], "10.98.0.20");
   });
 
