@@ -2,10 +2,13 @@
  * `npm run plan -- --stack homelab [--stack-file PATH] [--format text|markdown|json] [--out FILE]`
  *
  * Runs the real program under the SDK's mock runtime with a stack's config file: no Pulumi CLI,
- * no credentials, no network. Exit codes: 0 planned, 1 invalid config or usage.
+ * no credentials, no network. Exit codes: 0 planned, 1 invalid config or usage, 2 a mandatory
+ * policy is violated (the plan is still printed).
  */
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { PolicyConfig } from "../policies/config";
+import { blocking } from "../policies/run";
 import { requiredSecrets } from "../config/load";
 import { checkSecretKeys, formatProblem, parseStrategy, PROJECT } from "../config/validate";
 import { buildDocument, type PlanDocument } from "./document";
@@ -99,24 +102,44 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
     { project: PROJECT, stack: file.stack, config, secretKeys },
     async () => (await import("../stacks/program")).runProgram,
   );
+  const policyConfig = readPolicyConfig(file);
   const document = buildDocument({
     stack: file.stack,
     stackFile: file.path.split("/").pop() as string,
     resources: recording.resources,
     outputs: recording.outputs,
     notes,
+    ...(policyConfig ? { policyConfig } : {}),
   });
   const rendered = options.format === "json" ? renderJson(document) : options.format === "markdown" ? renderMarkdown(document) : renderText(document);
   return { document, rendered };
 }
 
+/**
+ * The stack's policy settings: `policies/config.<stack>.json`, the file a CLI user passes with
+ * `--policy-pack-config`, in the `{ "<policy>": { "settings": {...} } }` shape; every policy
+ * shares the same settings, so the first one found is used.
+ */
+export function readPolicyConfig(file: StackFile): Partial<PolicyConfig> | undefined {
+  const path = join(dirname(file.path), "policies", `config.${file.stack}.json`);
+  if (!existsSync(path)) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new PlanInputError([`${path}: is not valid JSON (${(e as Error).message})`]);
+  }
+  const entries = Object.values((doc ?? {}) as Record<string, { settings?: Partial<PolicyConfig> }>);
+  return entries.find((e) => e?.settings)?.settings;
+}
+
 async function main(): Promise<number> {
   try {
     const options = parseArgs(process.argv.slice(2));
-    const { rendered } = await plan(options);
+    const { rendered, document } = await plan(options);
     if (options.out) writeFileSync(options.out, rendered);
     else process.stdout.write(rendered);
-    return 0;
+    return blocking(document.violations).length > 0 ? 2 : 0;
   } catch (e) {
     if (e instanceof PlanInputError) {
       process.stderr.write(e.lines.join("\n") + "\n");

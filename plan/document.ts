@@ -3,6 +3,9 @@
  * the config), in the shape the JSON output promises. Renderers only format this.
  */
 import { describeCalendarEvent, parseCalendarEvent } from "../config/calendar";
+import { deriveCopies, type DataClass, type ModelResource } from "../model";
+import { resolvePolicyConfig, type PolicyConfig } from "../policies/config";
+import { runRules, type Violation } from "../policies/run";
 import type { RecordedResource } from "./record";
 
 export interface PlanResource {
@@ -40,10 +43,10 @@ export interface PlanDocument {
   outputs: Record<string, unknown>;
   /** Plain-language notes (unset secrets, provider limits). */
   notes: string[];
-  /** Protection copies per data class (policy issue); empty until the model fills it. */
-  copies: unknown[];
-  /** Policy violations (policy issue); empty until the pack runs. */
-  violations: unknown[];
+  /** Copies per data class: the protection model derived from the resources. */
+  copies: DataClass[];
+  /** Findings of the policy pack that are not compliant (exempt ones carry their reason). */
+  violations: Violation[];
 }
 
 function resourceKey(r: Pick<RecordedResource, "type" | "name">): string {
@@ -110,6 +113,7 @@ export function buildDocument(input: {
   resources: RecordedResource[];
   outputs: Record<string, unknown>;
   notes: string[];
+  policyConfig?: Partial<PolicyConfig>;
 }): PlanDocument {
   const byUrn = new Map(input.resources.map((r) => [r.urn, r]));
   const resources: PlanResource[] = input.resources.map((r) => {
@@ -124,6 +128,7 @@ export function buildDocument(input: {
       retainOnDelete: r.retainOnDelete,
     };
   });
+  const model = input.resources.map(toModelResource);
   const schedules: ScheduleRow[] = [];
   const retention: RetentionRow[] = [];
   for (const r of input.resources) {
@@ -144,7 +149,20 @@ export function buildDocument(input: {
     retention,
     outputs: input.outputs,
     notes: input.notes,
-    copies: [],
-    violations: [],
+    copies: deriveCopies(model),
+    violations: runRules(model, resolvePolicyConfig(input.policyConfig)),
+  };
+}
+
+export function toModelResource(r: RecordedResource): ModelResource {
+  return {
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: r.inputs,
+    protect: r.protect,
+    retainOnDelete: r.retainOnDelete,
+    secretProps: r.secretInputs,
+    ...(r.parent ? { parentUrn: r.parent } : {}),
   };
 }

@@ -61,7 +61,9 @@ export function backupJobArgs(service: Service, settings: JobSettings, vmids: st
     // "failure" mail only works with explicit recipients (provider issue #3000); without any,
     // failures reach people through the PBS/PVE notification matchers instead.
     ...(settings.mailto.length > 0 ? { mailnotification: "failure", mailtos: settings.mailto } : {}),
-    notesTemplate: `{{guestname}} (${service.name}, tier ${service.tier.name})`,
+    // The notes name the service and tier: visible in PVE, and how the protection model and the
+    // policies tell which data class a job protects from the registered resources alone.
+    notesTemplate: `{{guestname}} · service ${service.name} · tier ${service.tier.name}`,
     ...(settings.script ? { script: settings.script } : {}),
   };
 }

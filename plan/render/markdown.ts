@@ -1,5 +1,5 @@
 import type { PlanDocument } from "../document";
-import { flags, KEEP_COLUMNS, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { copyRows, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
 import { markdownTable } from "./table";
 
 export function renderMarkdown(doc: PlanDocument): string {
@@ -7,6 +7,10 @@ export function renderMarkdown(doc: PlanDocument): string {
   out.push(`## homelab-backup plan: \`${doc.stack}\``);
   out.push("");
   out.push(`${summary(doc)} (from \`${doc.stackFile}\`).`);
+  out.push("");
+  out.push("### Copies (3-2-1)");
+  out.push("");
+  out.push(doc.copies.length ? markdownTable(["Data class", "Tier", "Copies", "Media", "Off-site", "Where"], copyRows(doc)) : "_No data class found._");
   out.push("");
   out.push("### Schedules");
   out.push("");
@@ -19,6 +23,14 @@ export function renderMarkdown(doc: PlanDocument): string {
       ? markdownTable(["Resource", "Type", ...KEEP_COLUMNS.map((k) => k[0]?.toUpperCase() + k.slice(1)), "Other"], retentionRows(doc))
       : "_None declared._",
   );
+  out.push("");
+  out.push("### Policies");
+  out.push("");
+  out.push(`**${policySummary(doc)}**`);
+  if (doc.violations.length) {
+    out.push("");
+    out.push(markdownTable(["Level", "Policy", "Subject", "Finding"], violationRows(doc)));
+  }
   if (doc.notes.length) {
     out.push("");
     out.push("### Notes");

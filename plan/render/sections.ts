@@ -1,4 +1,5 @@
 /** Rows shared by the text and Markdown renderers, so both show the same facts. */
+import { counts } from "../../model";
 import { shortType, type PlanDocument, type PlanResource } from "../document";
 
 export const KEEP_COLUMNS = ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const;
@@ -60,3 +61,35 @@ export function summary(doc: PlanDocument): string {
 }
 
 export { shortType };
+
+/** The 3-2-1 matrix: one row per data class with its counts and its chain of copies. */
+export function copyRows(doc: PlanDocument): string[][] {
+  return doc.copies.map((c) => {
+    const n = counts(c);
+    const chain = c.copies
+      .map((copy) => {
+        const marks = [copy.encrypted ? "enc" : "", copy.immutable ? "immutable" : "", copy.verified ? "verified" : "", copy.site === "offsite" ? "off-site" : ""].filter(Boolean);
+        return marks.length ? `${copy.location} (${marks.join(", ")})` : copy.location;
+      })
+      .join(" → ");
+    return [c.name, c.tier ?? "?", String(n.copies), String(n.media), String(n.offsite), chain];
+  });
+}
+
+export function violationRows(doc: PlanDocument): string[][] {
+  return doc.violations.map((v) => [
+    v.exemptReason ? "exempt" : v.enforcement,
+    `${v.id} ${v.policy}`,
+    v.subject,
+    v.exemptReason ? `${v.message} (exempt: ${v.exemptReason})` : v.message,
+  ]);
+}
+
+export function policySummary(doc: PlanDocument): string {
+  const mandatory = doc.violations.filter((v) => v.enforcement === "mandatory" && !v.exemptReason).length;
+  const advisory = doc.violations.filter((v) => v.enforcement === "advisory").length;
+  const exempt = doc.violations.filter((v) => v.exemptReason).length;
+  return mandatory === 0
+    ? `every mandatory policy passes (${advisory} advisory finding${advisory === 1 ? "" : "s"}, ${exempt} exempt)`
+    : `${mandatory} MANDATORY VIOLATION${mandatory === 1 ? "" : "S"} (${advisory} advisory, ${exempt} exempt): the plan exits 2`;
+}

@@ -1,5 +1,5 @@
 import type { PlanDocument } from "../document";
-import { flags, KEEP_COLUMNS, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { copyRows, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
 import { textTable } from "./table";
 
 export function renderText(doc: PlanDocument): string {
@@ -18,6 +18,9 @@ export function renderText(doc: PlanDocument): string {
     out.push(`${line.depth === 0 ? "" : prefix.slice(3)}${branch}${line.resource.name}  (${shortType(line.resource.type)})${f ? "  " + f : ""}`);
   }
   out.push("");
+  out.push("COPIES (3-2-1 matrix)");
+  out.push(doc.copies.length ? textTable(["DATA CLASS", "TIER", "COPIES", "MEDIA", "OFF-SITE", "WHERE"], copyRows(doc)) : "(no data class found)");
+  out.push("");
   out.push("SCHEDULES");
   out.push(doc.schedules.length ? textTable(["RESOURCE", "TYPE", "FIELD", "SCHEDULE", "WHEN"], scheduleRows(doc)) : "(none declared)");
   out.push("");
@@ -27,6 +30,14 @@ export function renderText(doc: PlanDocument): string {
       ? textTable(["RESOURCE", "TYPE", ...KEEP_COLUMNS.map((k) => k.toUpperCase()), "OTHER"], retentionRows(doc))
       : "(none declared)",
   );
+  out.push("");
+  out.push(`POLICIES: ${policySummary(doc)}`);
+  if (doc.violations.length) {
+    out.push(textTable(["LEVEL", "POLICY", "SUBJECT", "FINDING"], violationRows(doc)));
+    const fixes = [...new Map(doc.violations.filter((v) => !v.exemptReason).map((v) => [v.id, v.fix])).entries()];
+    out.push("");
+    for (const [id, fix] of fixes) out.push(`fix ${id}: ${fix}`);
+  }
   if (doc.notes.length) {
     out.push("");
     out.push("NOTES");
