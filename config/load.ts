@@ -39,6 +39,7 @@ function parseValue(text: string): unknown {
 export function requiredSecrets(strategy: Strategy): SecretKey[] {
   const keys: SecretKey[] = ["pveApiToken", "pbsApiToken", "truenasApiKey"];
   if (strategy.hosts.offsite.provider !== "aws") keys.push("offsiteAccessKeyId", "offsiteSecretAccessKey");
+  if (strategy.monitoring.targets.some((t) => t.type === "gotify" || (t.type === "smtp" && t.username))) keys.push("notificationSecrets");
   return keys;
 }
 
@@ -59,12 +60,18 @@ export function loadStrategy(): Strategy {
   return result.strategy;
 }
 
-export type Secrets = Record<SecretKey, pulumi.Output<string> | undefined>;
+export type Secrets = Record<Exclude<SecretKey, "notificationSecrets">, pulumi.Output<string> | undefined> & {
+  /** Target name → secret (gotify token, smtp password). */
+  notificationSecrets: pulumi.Output<Record<string, string>> | undefined;
+};
 
 /** The secrets as Pulumi secret Outputs (never plain strings). */
 export function loadSecrets(): Secrets {
   const config = new pulumi.Config(PROJECT);
   const out = {} as Secrets;
-  for (const key of SECRET_KEYS) out[key] = config.getSecret(key);
+  for (const key of SECRET_KEYS) {
+    if (key === "notificationSecrets") out.notificationSecrets = config.getSecretObject<Record<string, string>>(key);
+    else out[key] = config.getSecret(key);
+  }
   return out;
 }

@@ -421,5 +421,13 @@ export type StrategyInput = z.input<typeof strategySchema>;
 export type RawStrategy = z.output<typeof strategySchema>;
 
 /** Config keys that hold secrets: never in a committed stack file in plaintext. */
-export const SECRET_KEYS = ["pbsApiToken", "truenasApiKey", "pveApiToken", "offsiteAccessKeyId", "offsiteSecretAccessKey"] as const;
+export const SECRET_KEYS = [
+  "pbsApiToken",
+  "truenasApiKey",
+  "pveApiToken",
+  "offsiteAccessKeyId",
+  "offsiteSecretAccessKey",
+  /** A map of notification target name → its secret (gotify token, smtp password, webhook secret). */
+  "notificationSecrets",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -87,7 +87,10 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
   const secretKeys = [...file.secretKeys];
   const unset = requiredSecrets(strategy).filter((k) => !secretKeys.includes(`${PROJECT}:${k}`));
   for (const key of unset) {
-    config[`${PROJECT}:${key}`] = SECRET_PLACEHOLDER;
+    config[`${PROJECT}:${key}`] =
+      key === "notificationSecrets"
+        ? JSON.stringify(Object.fromEntries(strategy.monitoring.targets.map((t) => [t.name, SECRET_PLACEHOLDER])))
+        : SECRET_PLACEHOLDER;
     secretKeys.push(`${PROJECT}:${key}`);
   }
   if (unset.length) {

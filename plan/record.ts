@@ -184,22 +184,28 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
     });
   };
 
-  const failures: unknown[] = [];
-  const onRejection = (reason: unknown) => failures.push(reason);
+  // A failed registration (say, a dynamic provider that cannot be serialized) leaves outputs
+  // that never resolve; the first unhandled rejection ends the run with its error instead.
+  let fail: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
+  const onRejection = (reason: unknown) => fail(reason);
   process.on("unhandledRejection", onRejection);
   try {
-    const program = await loadProgram();
-    const exported = program();
-    const outputs: Record<string, unknown> = {};
-    for (const [key, output] of Object.entries(exported)) {
-      const value = await new Promise<unknown>((resolve) => output.apply(resolve));
-      outputs[key] = (await pulumi.isSecret(output)) ? "[secret]" : redact(value).value;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    await settings.waitForRPCs();
-    if (failures.length > 0) throw failures[0];
-    return { resources, outputs };
+    const run = async (): Promise<Recording> => {
+      const program = await loadProgram();
+      const exported = program();
+      const outputs: Record<string, unknown> = {};
+      for (const [key, output] of Object.entries(exported)) {
+        const value = await new Promise<unknown>((resolve) => output.apply(resolve));
+        outputs[key] = (await pulumi.isSecret(output)) ? "[secret]" : redact(value).value;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+      await settings.waitForRPCs();
+      return { resources, outputs };
+    };
+    return await Promise.race([run(), failed]);
   } finally {
     process.off("unhandledRejection", onRejection);
     proto["registerResource"] = original;

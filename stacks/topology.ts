@@ -14,7 +14,7 @@ export interface BackupTopologyArgs {
   secrets: Secrets;
 }
 
-function required(secrets: Secrets, key: keyof Secrets): pulumi.Output<string> {
+function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSecrets">): pulumi.Output<string> {
   const value = secrets[key];
   if (!value) throw new pulumi.RunError(`homelab-backup:${key}: is missing; expected a secret: pulumi config set --secret homelab-backup:${key} <value>`);
   return value;
@@ -38,7 +38,7 @@ export class BackupTopology extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const primary = createPrimary(this, strategy, required(secrets, "pbsApiToken"));
+    const primary = createPrimary(this, strategy, secrets, required(secrets, "pbsApiToken"));
 
     const multiple = strategy.datastores.length > 1;
     const targets = new Map<string, PbsStorageTarget>();
