@@ -79,7 +79,8 @@ export function keepPolicyFor(
   if (intervalMinutes <= MINUTES_PER_DAY) keep.keepDaily = Math.max(retentionDays, onsite.daily);
   const weeks = intervalMinutes > MINUTES_PER_DAY && intervalMinutes <= 7 * MINUTES_PER_DAY ? Math.ceil(retentionDays / 7) : 0;
   keep.keepWeekly = Math.max(weeks, onsite.weekly);
-  const months = intervalMinutes > 7 * MINUTES_PER_DAY ? Math.ceil(retentionDays / 30) : 0;
+  // 30.4375 days: the mean month, so "1y" keeps 12 monthlies, not 13.
+  const months = intervalMinutes > 7 * MINUTES_PER_DAY ? Math.ceil(retentionDays / 30.4375) : 0;
   keep.keepMonthly = Math.max(months, onsite.monthly);
   return keep;
 }

@@ -84,6 +84,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     state["generatedEncryptionKey"] = "plan-placeholder-encryption-key";
     state["encryptionKeyFingerprint"] = "plan:fingerprint:" + name;
   }
+  if (type === "pulumi-nodejs:dynamic/pbs:ApiToken") {
+    state["tokenId"] = `${String(inputs["userid"])}!${String(inputs["tokenName"])}`;
+    state["secret"] = "plan-placeholder-token-secret";
+  }
   if (type.startsWith("aws:")) {
     state["arn"] ??= `arn:aws:${type.split(":")[1]?.split("/")[0]}:::${name}`;
     if (type === "aws:s3/bucket:Bucket") state["bucket"] ??= inputs["bucket"] ?? name;
@@ -138,7 +142,11 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
   pulumi.runtime.setAllConfig(options.config, options.secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: computedState(args.type, args.name, args.inputs) }),
+      // Buckets are named by their id, as in AWS, so configurations that reference them match.
+      newResource: (args) => ({
+        id: args.type === "aws:s3/bucket:Bucket" ? String(args.inputs["bucket"] ?? args.name) : `${args.name}-id`,
+        state: computedState(args.type, args.name, args.inputs),
+      }),
       call: (args) => answerInvoke(args.token, args.inputs),
     },
     options.project,

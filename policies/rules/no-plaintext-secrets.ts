@@ -21,7 +21,7 @@ export const noPlaintextSecrets: Rule = {
       const leaks: string[] = [];
       const visit = (value: unknown, path: string, top: string) => {
         if (r.secretProps?.includes(top)) return;
-        if (typeof value === "string" && looksSecret(path.split(".").pop() ?? "") && value !== "" && value !== "[secret]") leaks.push(path);
+        if (typeof value === "string" && looksSecret(path.split(".").pop() ?? "") && value !== "" && value !== "[secret]" && value !== "[unknown]") leaks.push(path);
         else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`, top);
       };
       for (const [k, v] of Object.entries(r.props)) visit(v, k, k);
