@@ -66,6 +66,8 @@ export interface CheckFailure {
 
 /** PBS's SAFE_ID: what job ids, endpoint names and token names must look like. */
 export const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+/** A single-line comment, the shape PBS uses everywhere; "" is the same as none. */
+export const COMMENT: FieldSpec = { api: "comment", kind: "string", deletable: true, omitWhen: "", pattern: /^[^\r\n]*$/, expected: "a single line" };
 /** A namespace path: up to 7 levels of safe ids separated by `/`, at most 256 characters. */
 export const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,6}$/;
 
