@@ -31,7 +31,10 @@ export function decodeKeyValues(value: unknown): Record<string, string> | undefi
   const out: Record<string, string> = {};
   for (const item of value) {
     const entry = decodePropertyString(String(item));
-    if (entry.name !== undefined) out[entry.name] = Buffer.from(entry.value ?? "", "base64").toString("utf8");
+    // defineProperty: a header named "__proto__" must stay a header, not become the prototype.
+    if (entry.name !== undefined) {
+      Object.defineProperty(out, entry.name, { value: Buffer.from(entry.value ?? "", "base64").toString("utf8"), enumerable: true, writable: true, configurable: true });
+    }
   }
   return out;
 }

@@ -11,13 +11,27 @@ import { aclSpec, type Role } from "./acl";
 import { datastoreSpec, type DatastoreTuning, type MaintenanceMode } from "./datastore";
 import { namespaceSpec } from "./namespace";
 import { gotifySpec, matcherSpec, smtpSpec, webhookSpec, type Severity } from "./notifications";
-import { makeProvider, secretOutputs, type PbsConnectionArgs } from "./provider";
+import { KIND, makeSharedProvider, secretOutputs, type PbsConnectionArgs } from "./provider";
 import { pruneJobSpec } from "./prune-job";
 import { tokenSpec } from "./token";
 import { userSpec } from "./user";
 import { verifyJobSpec } from "./verify-job";
 
-const datastoreProvider = makeProvider(datastoreSpec);
+/** Every PBS resource shares this provider, so Pulumi serializes the API code once per program. */
+const pbsProvider = makeSharedProvider({
+  datastore: datastoreSpec,
+  pruneJob: pruneJobSpec,
+  verifyJob: verifyJobSpec,
+  namespace: namespaceSpec,
+  user: userSpec,
+  token: tokenSpec,
+  acl: aclSpec,
+  matcher: matcherSpec,
+  smtp: smtpSpec,
+  gotify: gotifySpec,
+  webhook: webhookSpec,
+});
+
 
 export interface DatastoreArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -49,11 +63,10 @@ export class Datastore extends pulumi.dynamic.Resource {
   declare readonly destroyDataOnDelete: pulumi.Output<boolean>;
 
   constructor(name: string, args: DatastoreArgs, opts?: pulumi.CustomResourceOptions) {
-    super(datastoreProvider, name, { notificationMode: undefined, ...args }, secretOutputs(opts), "pbs", "Datastore");
+    super(pbsProvider, name, { [KIND]: "datastore", notificationMode: undefined, ...args }, secretOutputs(opts), "pbs", "Datastore");
   }
 }
 
-const pruneJobProvider = makeProvider(pruneJobSpec);
 
 export interface PruneJobArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -93,11 +106,10 @@ export class PruneJob extends pulumi.dynamic.Resource {
   declare readonly disable: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: PruneJobArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pruneJobProvider, name, { ...args }, secretOutputs(opts), "pbs", "PruneJob");
+    super(pbsProvider, name, { [KIND]: "pruneJob", ...args }, secretOutputs(opts), "pbs", "PruneJob");
   }
 }
 
-const verifyJobProvider = makeProvider(verifyJobSpec);
 
 export interface VerifyJobArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -126,11 +138,10 @@ export class VerifyJob extends pulumi.dynamic.Resource {
   declare readonly comment: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: VerifyJobArgs, opts?: pulumi.CustomResourceOptions) {
-    super(verifyJobProvider, name, { ...args }, secretOutputs(opts), "pbs", "VerifyJob");
+    super(pbsProvider, name, { [KIND]: "verifyJob", ...args }, secretOutputs(opts), "pbs", "VerifyJob");
   }
 }
 
-const namespaceProvider = makeProvider(namespaceSpec);
 
 export interface NamespaceArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -149,11 +160,10 @@ export class Namespace extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;
 
   constructor(name: string, args: NamespaceArgs, opts?: pulumi.CustomResourceOptions) {
-    super(namespaceProvider, name, { path: undefined, ...args }, secretOutputs(opts), "pbs", "Namespace");
+    super(pbsProvider, name, { [KIND]: "namespace", path: undefined, ...args }, secretOutputs(opts), "pbs", "Namespace");
   }
 }
 
-const userProvider = makeProvider(userSpec);
 
 export interface UserArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -175,11 +185,10 @@ export class User extends pulumi.dynamic.Resource {
   declare readonly expire: pulumi.Output<number | undefined>;
 
   constructor(name: string, args: UserArgs, opts?: pulumi.CustomResourceOptions) {
-    super(userProvider, name, { ...args }, secretOutputs(opts), "pbs", "User");
+    super(pbsProvider, name, { [KIND]: "user", ...args }, secretOutputs(opts), "pbs", "User");
   }
 }
 
-const tokenProvider = makeProvider(tokenSpec);
 
 export interface ApiTokenArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -206,11 +215,10 @@ export class ApiToken extends pulumi.dynamic.Resource {
   declare readonly secret: pulumi.Output<string>;
 
   constructor(name: string, args: ApiTokenArgs, opts?: pulumi.CustomResourceOptions) {
-    super(tokenProvider, name, { tokenId: undefined, secret: undefined, ...args }, secretOutputs(opts, ["secret"]), "pbs", "ApiToken");
+    super(pbsProvider, name, { [KIND]: "token", tokenId: undefined, secret: undefined, ...args }, secretOutputs(opts, ["secret"]), "pbs", "ApiToken");
   }
 }
 
-const aclProvider = makeProvider(aclSpec);
 
 export interface AclArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -230,14 +238,14 @@ export class Acl extends pulumi.dynamic.Resource {
   declare readonly propagate: pulumi.Output<boolean>;
 
   constructor(name: string, args: AclArgs, opts?: pulumi.CustomResourceOptions) {
-    super(aclProvider, name, { ...args }, secretOutputs(opts), "pbs", "Acl");
+    super(pbsProvider, name, { [KIND]: "acl", ...args }, secretOutputs(opts), "pbs", "Acl");
   }
 }
 
-const endpointProviders = {
-  smtp: makeProvider(smtpSpec),
-  gotify: makeProvider(gotifySpec),
-  webhook: makeProvider(webhookSpec),
+const endpointKinds: Record<string, string | undefined> = {
+  smtp: "smtp",
+  gotify: "gotify",
+  webhook: "webhook",
 };
 
 interface EndpointCommonArgs {
@@ -293,13 +301,12 @@ export class NotificationEndpoint extends pulumi.dynamic.Resource {
   declare readonly disable: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: NotificationEndpointArgs, opts?: pulumi.CustomResourceOptions) {
-    const provider = endpointProviders[args.type];
-    if (provider === undefined) throw new Error(`notification target type must be smtp, gotify or webhook, got ${String(args.type)}`);
-    super(provider, name, { ...args }, secretOutputs(opts, ["password", "token", "secrets"]), "pbs", "NotificationEndpoint");
+    const kind = endpointKinds[args.type];
+    if (kind === undefined) throw new Error(`notification target type must be smtp, gotify or webhook, got ${String(args.type)}`);
+    super(pbsProvider, name, { [KIND]: kind, ...args }, secretOutputs(opts, ["password", "token", "secrets"]), "pbs", "NotificationEndpoint");
   }
 }
 
-const matcherProvider = makeProvider(matcherSpec);
 
 export interface NotificationMatcherArgs {
   readonly connection: pulumi.Input<PbsConnectionArgs>;
@@ -331,6 +338,6 @@ export class NotificationMatcher extends pulumi.dynamic.Resource {
   declare readonly disable: pulumi.Output<boolean | undefined>;
 
   constructor(name: string, args: NotificationMatcherArgs, opts?: pulumi.CustomResourceOptions) {
-    super(matcherProvider, name, { ...args }, secretOutputs(opts), "pbs", "NotificationMatcher");
+    super(pbsProvider, name, { [KIND]: "matcher", ...args }, secretOutputs(opts), "pbs", "NotificationMatcher");
   }
 }
