@@ -111,6 +111,21 @@ const hosts = z
         /** API user whose key is the `truenasApiKey` secret. @default "root" */
         apiUser: z.string().default("root"),
         /** SSH host key of the PBS host (`ssh-keyscan` output line), pinned for replication. */
+        /** Dataset under which the PBS datastores' replicas land (`<replicaRoot>/<datastore>`). @default "<pool>/replica" */
+        replicaRoot: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, { error: "expected a ZFS dataset name such as tank/replica" }).optional(),
+        /** NAS datasets the strategy backs up with TrueNAS's own snapshots (the file server's data). */
+        localDatasets: z
+          .array(
+            z
+              .object({
+                dataset: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, { error: "expected a ZFS dataset name such as tank/documents" }),
+                schedule: calendar.default("*-*-* 03:00"),
+                retention: duration.default("30d"),
+                recursive: z.boolean().default(false),
+              })
+              .strict(),
+          )
+          .default([]),
         pbsHostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, {
           error: "expected an SSH public host key such as \"ssh-ed25519 AAAA...\"",
         }),
@@ -172,8 +187,8 @@ const service = z
     mode: z.enum(["snapshot", "suspend", "stop"]).default("snapshot"),
     /** Overrides the tier's off-site decision for this service. */
     offsite: z.boolean().optional(),
-    /** Expected job duration, for the duration alert. @default "2h" */
-    expectedDuration: duration.default("2h"),
+    /** Expected job duration, for the duration alert and the snapshot timing. @default half the schedule's interval, at most 2h */
+    expectedDuration: duration.optional(),
     /** Protected data size, for capacity and cost maths. @default 50 */
     sizeGb: z.number().min(0).default(50),
   })
@@ -209,6 +224,16 @@ const datastore = z
       .default({ schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true }),
     /** Prune job schedule (after the nightly backups, before GC). @default "*-*-* 05:00" */
     pruneSchedule: calendar.default("*-*-* 05:00"),
+    /**
+     * When the PBS host snapshots the datastore's dataset for replication: after the backups that
+     * write into it end, before GC (checked against the services' expected durations).
+     * @default "*-*-* 05:20"
+     */
+    snapshotSchedule: calendar.default("*-*-* 05:20"),
+    /** When TrueNAS pulls the snapshots. @default "*-*-* 06:30" */
+    replicationSchedule: calendar.default("*-*-* 06:30"),
+    /** How long the NAS keeps the replicated point-in-time snapshots. @default "4w" */
+    replicaRetention: duration.default("4w"),
     /** Opt-in: let `pulumi destroy` remove this datastore's data. @default false */
     destroyDataOnDelete: z.boolean().default(false),
   })
@@ -281,6 +306,9 @@ const offsiteClass = z
   .strict();
 
 const DATASTORE_DEFAULTS = {
+  snapshotSchedule: "*-*-* 05:20",
+  replicationSchedule: "*-*-* 06:30",
+  replicaRetention: "4w",
   gcSchedule: "*-*-* 05:30",
   verifyNew: true,
   namespaces: "per-tier" as const,
@@ -308,9 +336,15 @@ export const strategySchema = z
     datastores: z
       .array(datastore)
       .min(1, { error: "expected at least one PBS datastore" })
+      // Hourly critical runs take the first half hour, so the critical datastore's snapshot and
+      // maintenance sit past it; the other datastore's snapshot follows the monthly run.
       .default([
-        { name: "critical", offsite: true, ...DATASTORE_DEFAULTS },
-        { name: "homelab", offsite: false, ...DATASTORE_DEFAULTS },
+        {
+          name: "critical", offsite: true, ...DATASTORE_DEFAULTS,
+          snapshotSchedule: "*-*-* 05:31", pruneSchedule: "*-*-* 05:35", gcSchedule: "*-*-* 05:40",
+          verify: { ...DATASTORE_DEFAULTS.verify, schedule: "Sat *-*-* 06:35" },
+        },
+        { name: "homelab", offsite: false, ...DATASTORE_DEFAULTS, snapshotSchedule: "*-*-* 06:05", gcSchedule: "*-*-* 06:30", verify: { ...DATASTORE_DEFAULTS.verify, schedule: "Sat *-*-* 07:00" } },
       ]),
     tiers: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a lowercase tier name" }), tier).default(DEFAULT_TIERS),
     services: z.array(service).min(1, { error: "expected at least one service to back up" }),
@@ -383,8 +417,12 @@ export const strategySchema = z
     agents: z.array(agent).default([]),
     offsite: z
       .object({
-        /** Off-site sync from the NAS: the strategy's monthly 1st Sunday 04:00. */
-        syncSchedule: calendar.default("Sun *-*-01..07 04:00"),
+        /**
+         * Off-site sync from the NAS, monthly. The strategy's "1st Sunday" cannot be a TrueNAS
+         * schedule (cron ORs weekday and day of month), so the 1st of the month it is.
+         * @default "*-*-01 04:00"
+         */
+        syncSchedule: calendar.default("*-*-01 04:00"),
         /** rclone encryption of names and contents on top of SSE-KMS. @default true */
         rcloneEncryption: z.boolean().default(true),
         classes: z.array(offsiteClass).default([
@@ -395,7 +433,7 @@ export const strategySchema = z
       })
       .strict()
       .default({
-        syncSchedule: "Sun *-*-01..07 04:00",
+        syncSchedule: "*-*-01 04:00",
         rcloneEncryption: true,
         classes: [
           { name: "monthly", sizeGb: 100, objects: 1000 },

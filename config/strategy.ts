@@ -53,6 +53,12 @@ export type Datastore = Omit<RawStrategy["datastores"][number], "path" | "datase
   path: string;
   gc: CalendarEvent;
   prune: CalendarEvent;
+  /** When the PBS host snapshots the dataset, and when TrueNAS pulls it. */
+  snapshot: CalendarEvent;
+  replication: CalendarEvent;
+  /** Where the replica lands on TrueNAS. */
+  replicaDataset: string;
+  replicaRetentionDays: number;
   verifySchedule: CalendarEvent;
   /** ZFS dataset of the datastore on the PBS host. */
   dataset: string;
@@ -82,4 +88,6 @@ export interface Strategy {
   agents: (RawStrategy["agents"][number] & { schedule: CalendarEvent; keep: KeepPolicy; tier: Tier })[];
   offsite: { syncSchedule: CalendarEvent; rcloneEncryption: boolean; classes: OffsiteClass[] };
   protection: RawStrategy["protection"];
+  /** NAS datasets snapshotted by TrueNAS itself (the file server's data). */
+  nasDatasets: { dataset: string; schedule: CalendarEvent; retentionDays: number; recursive: boolean }[];
 }

@@ -5,6 +5,8 @@
 import type { z } from "zod";
 import { parseCalendarEvent, maxIntervalMinutes } from "./calendar";
 import { formatDuration, MINUTES_PER_DAY, parseDuration } from "./duration";
+import { calendarToCron, CronConversionError } from "../components/truenas/cron";
+import { snapshotTimingProblems, sourceRetentionProblem } from "../components/truenas/pbs-consistency";
 import { cidrsOverlap, ipInCidr } from "./net";
 import { DEFAULT_TIERS, SECRET_KEYS, strategySchema, type RawStrategy } from "./schema";
 import type { Datastore, KeepPolicy, OffsiteClass, Service, Strategy, Tier } from "./strategy";
@@ -174,6 +176,10 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       path: d.path ?? `/${dataset}`,
       gc: parseCalendarEvent(d.gcSchedule),
       prune: parseCalendarEvent(d.pruneSchedule),
+      snapshot: parseCalendarEvent(d.snapshotSchedule),
+      replication: parseCalendarEvent(d.replicationSchedule),
+      replicaDataset: `${cfg.hosts.truenas.replicaRoot ?? `${cfg.hosts.truenas.pool}/replica`}/${d.name}`,
+      replicaRetentionDays: Math.ceil((parseDuration(d.replicaRetention) as number) / MINUTES_PER_DAY),
       verifySchedule: parseCalendarEvent(d.verify.schedule),
       dataset,
       namespaceNames: [],
@@ -224,6 +230,13 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       });
     }
     const retentionDays = Math.ceil(retentionMinutes / MINUTES_PER_DAY);
+    const expected = s.expectedDuration !== undefined ? (parseDuration(s.expectedDuration) as number) : Math.min(120, Math.floor(interval / 2));
+    if (expected >= interval) {
+      problems.push({
+        path: `${at}.expectedDuration`,
+        message: `${show(s.expectedDuration)} is as long as the schedule's interval of ${formatDuration(interval)}, so runs would overlap; expected less than ${formatDuration(interval)}`,
+      });
+    }
     const namespace = datastore.namespaces === "per-tier" ? tier.name : undefined;
     if (namespace && !datastore.namespaceNames.includes(namespace)) datastore.namespaceNames.push(namespace);
     services.push({
@@ -240,7 +253,7 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       ...(namespace !== undefined ? { namespace } : {}),
       mode: s.mode,
       offsite,
-      expectedDurationMinutes: parseDuration(s.expectedDuration) as number,
+      expectedDurationMinutes: expected,
       sizeGb: s.sizeGb,
     });
   });
@@ -257,6 +270,37 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
         message: `${show(datastore.name)} ${datastore.offsite ? "goes off-site" : "stays on-site"} but service ${show(service.name)} ${service.offsite ? "goes off-site" : "stays on-site"}; a datastore's chunk store is replicated whole, so expected a datastore whose offsite setting is ${service.offsite}`,
       });
     }
+  });
+
+  // TrueNAS schedules are cron: refuse what cron cannot say, here rather than at apply.
+  const cronChecks: [string, string][] = [
+    ["offsite.syncSchedule", cfg.offsite.syncSchedule],
+    ...cfg.datastores.map((d, i): [string, string] => [`datastores[${i}].replicationSchedule`, d.replicationSchedule]),
+    ...cfg.hosts.truenas.localDatasets.map((l, i): [string, string] => [`hosts.truenas.localDatasets[${i}].schedule`, l.schedule]),
+  ];
+  for (const [path, schedule] of cronChecks) {
+    try {
+      calendarToCron(parseCalendarEvent(schedule));
+    } catch (e) {
+      if (!(e instanceof CronConversionError)) throw e;
+      problems.push({ path, message: `${show(schedule)} cannot be a TrueNAS schedule: ${e.message}` });
+    }
+  }
+
+  // A replica is only as good as the snapshot it copies: PBS must be idle when it is taken.
+  datastores.forEach((d, i) => {
+    const here = services.filter((s) => s.datastore === d.name);
+    if (here.length === 0) return;
+    const job = (name: string, schedule: Datastore["gc"], minutes: number) => ({ name, schedule, expectedDurationMinutes: minutes });
+    const timing = snapshotTimingProblems({
+      snapshot: d.snapshot,
+      backups: here.map((s) => job(`backup-${s.name}`, s.schedule, s.expectedDurationMinutes)),
+      gc: job("gc", d.gc, 15),
+      otherJobs: [job("prune", d.prune, 5)],
+    });
+    for (const t of timing.slice(0, 3)) problems.push({ path: `datastores[${i}].snapshotSchedule`, message: `${show(d.snapshotSchedule)}: ${t}; expected a time when the datastore is idle, after its backups and before GC` });
+    const keep = sourceRetentionProblem(d.snapshot, 7, d.replication);
+    if (keep) problems.push({ path: `datastores[${i}].replicationSchedule`, message: `${show(d.replicationSchedule)}: ${keep}` });
   });
 
   // Guests selected by more than one service would be backed up twice under two policies.
@@ -347,6 +391,12 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       agents,
       offsite: { syncSchedule: parseCalendarEvent(cfg.offsite.syncSchedule), rcloneEncryption: cfg.offsite.rcloneEncryption, classes },
       protection: cfg.protection,
+      nasDatasets: cfg.hosts.truenas.localDatasets.map((l) => ({
+        dataset: l.dataset,
+        schedule: parseCalendarEvent(l.schedule),
+        retentionDays: Math.ceil((parseDuration(l.retention) as number) / MINUTES_PER_DAY),
+        recursive: l.recursive,
+      })),
     },
   };
 }

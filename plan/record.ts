@@ -205,6 +205,12 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
       const exported = program();
       const outputs: Record<string, unknown> = {};
       for (const [key, output] of Object.entries(exported)) {
+        // In a preview an output the provider computes is unknown, and apply never runs for it.
+        const known = await (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+        if (!known) {
+          outputs[key] = "[unknown until apply]";
+          continue;
+        }
         const value = await new Promise<unknown>((resolve) => output.apply(resolve));
         outputs[key] = (await pulumi.isSecret(output)) ? "[secret]" : redact(value).value;
       }

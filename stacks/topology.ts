@@ -8,6 +8,7 @@ import type { Secrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { PveBackupFeed, storageIdFor, type PbsStorageTarget } from "../components/pve/backup-feed";
 import { createPrimary } from "./primary";
+import { createSecondary } from "./secondary";
 
 export interface BackupTopologyArgs {
   strategy: Strategy;
@@ -57,12 +58,16 @@ export class BackupTopology extends pulumi.ComponentResource {
     }
     const feed = new PveBackupFeed("pve", { strategy, provider: pve, targets: [...targets.values()] }, { parent: this, dependsOn: primary.resources });
 
+    const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), undefined);
+
     this.outputs = {
       datastores: pulumi.output(strategy.datastores.map((d) => d.name)),
       pveStorages: feed.storageIds,
       pveJobs: feed.jobIds,
       encryptionKeyFingerprints: feed.encryptionKeyFingerprints,
       pbsEncryptionKeys: feed.encryptionKeys,
+      truenasPublicKey: replica.publicKey,
+      pbsAuthorizedKey: replica.authorizedKey,
     };
     this.registerOutputs(this.outputs);
   }

@@ -1,0 +1,105 @@
+/**
+ * When the PBS datastore's ZFS snapshot may be taken so that the replica TrueNAS pulls is a
+ * consistent datastore: while nothing writes to it (no backup, GC or other job running), after the
+ * nightly backups and before garbage collection (so a snapshot holds every chunk the indexes of
+ * that night reference, including those of snapshots prune just dropped).
+ *
+ * Pure schedule arithmetic over a year of firings; the component checks it at construction so a
+ * bad snapshot time fails the preview, not a restore.
+ */
+import { firesOnDay, maxIntervalMinutes, minutesOfDay, type CalendarEvent } from "../../config/calendar";
+
+/** A job that writes to the datastore, with how long one run is expected to take. */
+export interface DatastoreJob {
+  /** Shown in problems ("backup-application-vms", "gc"). */
+  readonly name: string;
+  readonly schedule: CalendarEvent;
+  /** Expected duration of one run, in minutes; use a generous estimate. */
+  readonly expectedDurationMinutes: number;
+}
+
+export interface SnapshotTimingInput {
+  /** When the PBS host snapshots the datastore's dataset. */
+  readonly snapshot: CalendarEvent;
+  /** The backup jobs writing into the datastore. */
+  readonly backups: readonly DatastoreJob[];
+  /** The datastore's garbage collection. */
+  readonly gc: DatastoreJob;
+  /** Other writers (prune, sync), which must not run at snapshot time either. @default [] */
+  readonly otherJobs?: readonly DatastoreJob[];
+  /** Start of the window checked (UTC). @default 2024-01-01 */
+  readonly from?: Date;
+  /** Days checked; a year covers monthly and first-weekday schedules. @default 366 */
+  readonly days?: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+function starts(event: CalendarEvent, from: number, days: number): number[] {
+  const times = minutesOfDay(event);
+  const out: number[] = [];
+  for (let d = 0; d < days; d++) {
+    const day = from + d * DAY;
+    if (!firesOnDay(event, new Date(day))) continue;
+    for (const t of times) out.push(day + t * MINUTE);
+  }
+  return out;
+}
+
+const hhmm = (t: number): string => new Date(t).toISOString().slice(11, 16);
+const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
+
+/**
+ * Problems with the snapshot time, one line per distinct conflict (time of day and job), each
+ * with its first date and how often it recurs in the window; empty when every snapshot falls in
+ * an idle gap after the backups and before GC.
+ */
+export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
+  const from = (input.from ?? new Date(Date.UTC(2024, 0, 1))).getTime();
+  const days = input.days ?? 366;
+  // Jobs that started up to two days earlier may still run into the window.
+  const lead = 2;
+  const runs = (job: DatastoreJob): { job: string; start: number; end: number }[] =>
+    starts(job.schedule, from - lead * DAY, days + lead + 1).map((s) => ({ job: job.name, start: s, end: s + job.expectedDurationMinutes * MINUTE }));
+  const backups = input.backups.flatMap(runs);
+  const gcs = runs(input.gc);
+  const writers = [...backups, ...gcs, ...(input.otherJobs ?? []).flatMap(runs)];
+  const found = new Map<string, { first: number; count: number }>();
+  const note = (key: string, at: number): void => {
+    const seen = found.get(key);
+    if (seen) seen.count++;
+    else found.set(key, { first: at, count: 1 });
+  };
+
+  for (const t of starts(input.snapshot, from, days)) {
+    for (const w of writers) {
+      if (w.start <= t && t < w.end) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
+    }
+    // A backup still running at t is reported above; GC "since the last backup" only counts after it ended.
+    const lastBackupEnd = Math.max(...backups.filter((b) => b.start <= t).map((b) => b.end), Number.NEGATIVE_INFINITY);
+    // With no backup before t there is no "since the last backup" to judge.
+    for (const g of Number.isFinite(lastBackupEnd) ? gcs : []) {
+      if (g.start >= lastBackupEnd && g.start <= t && g.end <= t) {
+        note(`${input.gc.name} at ${hhmm(g.start)} runs between the last backup (done by ${hhmm(lastBackupEnd)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+      }
+    }
+  }
+  return [...found.entries()].map(([text, { first, count }]) => `${text}, first on ${date(first)}${count > 1 ? ` (${count} times in ${days} days)` : ""}`);
+}
+
+/**
+ * Why the PBS host's snapshot retention could break TrueNAS's incremental chain: the source must
+ * keep its snapshots for at least two replication intervals, so one missed pull does not leave the
+ * replica without a common snapshot. Undefined when it does.
+ */
+export function sourceRetentionProblem(snapshot: CalendarEvent, keep: number, replication: CalendarEvent): string | undefined {
+  if (!Number.isInteger(keep) || keep < 2) return `the PBS host must keep at least 2 snapshots for incremental replication, got ${keep}`;
+  const snapshotEvery = maxIntervalMinutes(snapshot);
+  const kept = keep * snapshotEvery;
+  const needed = 2 * maxIntervalMinutes(replication);
+  if (kept < needed) {
+    return `keeping ${keep} snapshots taken "${snapshot.source}" covers ${Math.round(kept / 60)} h, less than two replication intervals of "${replication.source}" (${Math.round(needed / 60)} h); keep at least ${Math.ceil(needed / snapshotEvery)}`;
+  }
+  return undefined;
+}

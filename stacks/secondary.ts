@@ -1,0 +1,88 @@
+/**
+ * The secondary tier from the strategy: TrueNAS pulls each PBS datastore's dataset (snapshotted
+ * by the PBS host when the datastore is idle), keeps point-in-time snapshots, snapshots its own
+ * datasets, and syncs the off-site datastore's replica to the bucket.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Strategy } from "../config/strategy";
+import { TruenasReplica, type Lifetime, type OffsiteSync } from "../components/truenas/secondary";
+
+/** Days as TrueNAS's coarsest exact unit, so "4w" is 4 WEEK and "30d" 30 DAY. */
+export function lifetimeOf(days: number): Lifetime {
+  if (days % 365 === 0) return { value: days / 365, unit: "YEAR" };
+  if (days % 7 === 0) return { value: days / 7, unit: "WEEK" };
+  return { value: days, unit: "DAY" };
+}
+
+export interface OffsiteTarget {
+  bucket: pulumi.Input<string>;
+  accessKeyId: pulumi.Input<string>;
+  secretAccessKey: pulumi.Input<string>;
+}
+
+export function createSecondary(parent: pulumi.Resource, strategy: Strategy, apiKey: pulumi.Output<string>, offsite: OffsiteTarget | undefined): TruenasReplica {
+  const nas = strategy.hosts.truenas;
+  const allowDestroy = new Set(strategy.protection.allowDestroy.map((a) => a.name));
+  let sync: OffsiteSync | undefined;
+  const offsiteStore = strategy.datastores.find((d) => d.offsite);
+  if (offsite && offsiteStore) {
+    let encryption: OffsiteSync["encryption"];
+    if (strategy.offsite.rcloneEncryption) {
+      // The rclone keys are the only way to read the off-site copy: protected and kept, as secrets.
+      const keep = { parent, protect: true, retainOnDelete: true, additionalSecretOutputs: ["result"] };
+      const password = new random.RandomPassword("offsite-rclone-password", { length: 48, special: false }, keep);
+      const salt = new random.RandomPassword("offsite-rclone-salt", { length: 32, special: false }, keep);
+      encryption = { password: pulumi.secret(password.result), salt: pulumi.secret(salt.result), filenames: true };
+    }
+    sync = {
+      name: "offsite",
+      accessKeyId: pulumi.secret(offsite.accessKeyId),
+      secretAccessKey: pulumi.secret(offsite.secretAccessKey),
+      ...(strategy.hosts.offsite.endpoint ? { endpoint: strategy.hosts.offsite.endpoint } : {}),
+      region: strategy.hosts.offsite.region,
+      path: `/mnt/${offsiteStore.replicaDataset}`,
+      bucket: offsite.bucket,
+      schedule: strategy.offsite.syncSchedule,
+      ...(encryption ? { encryption } : {}),
+    };
+  }
+  return new TruenasReplica(
+    nas.name,
+    {
+      connection: {
+        url: `wss://${nas.host}`,
+        username: nas.apiUser,
+        apiKey: pulumi.secret(apiKey),
+        ...(nas.fingerprint ? { fingerprint: nas.fingerprint } : {}),
+      },
+      source: { host: strategy.hosts.pbs.backupAddress, hostKey: nas.pbsHostKey },
+      nasAddress: nas.backupAddress,
+      datastores: strategy.datastores.map((d) => {
+        const writers = strategy.services.filter((s) => s.datastore === d.name);
+        return {
+          name: d.name,
+          sourceDataset: d.dataset,
+          targetDataset: d.replicaDataset,
+          snapshotSchedule: d.snapshot,
+          replicationSchedule: d.replication,
+          lifetime: lifetimeOf(d.replicaRetentionDays),
+          ...(writers.length
+            ? {
+                activity: {
+                  backups: writers.map((s) => ({ name: `backup-${s.name}`, schedule: s.schedule, expectedDurationMinutes: s.expectedDurationMinutes })),
+                  gc: { name: "gc", schedule: d.gc, expectedDurationMinutes: 15 },
+                  otherJobs: [{ name: "prune", schedule: d.prune, expectedDurationMinutes: 5 }],
+                },
+              }
+            : {}),
+        };
+      }),
+      localDatasets: strategy.nasDatasets.map((l) => ({ dataset: l.dataset, schedule: l.schedule, lifetime: lifetimeOf(l.retentionDays), recursive: l.recursive })),
+      ...(sync ? { offsite: sync } : {}),
+      allowDestroy: strategy.datastores.some((d) => allowDestroy.has(d.replicaDataset)),
+    },
+    { parent },
+  );
+}
+
