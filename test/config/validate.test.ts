@@ -107,7 +107,7 @@ describe("config validation", () => {
       "services[1].datastore",
       /"critical" goes off-site but service "apps" stays on-site; a datastore's chunk store is replicated whole/,
     );
-    const r = parseStrategy(withConfig((c) => (c.services[0].offsite = false)));
+    const r = parseStrategy(withConfig((c) => (c.services[0].tier = "important")));
     assert.ok(r.ok);
     assert.equal(r.strategy.services[0]!.datastore, "homelab", "an unset datastore defaults to one whose offsite setting matches");
   });
@@ -138,6 +138,29 @@ describe("config validation", () => {
     expectProblem(withConfig((c) => (c.hosts.pbs.fingreprint = "x")), "hosts.pbs.fingreprint", /unknown key/);
     expectProblem(withConfig((c) => delete c.services), "services", /is missing; expected a list/);
     expectProblem(withConfig((c) => (c.security = { kmsRotationDays: 30 })), "security.kmsRotationDays", /30 is invalid; expected 90 to 2560 days/);
+  });
+
+  test("fails on schedules TrueNAS cannot express, naming a schedule that works", () => {
+    expectProblem(
+      withConfig((c) => (c.offsite = { syncSchedule: "Sun *-*-01..07 04:00" })),
+      "offsite.syncSchedule",
+      /"Sun \*-\*-01\.\.07 04:00" cannot be a TrueNAS schedule: .*cron \(TrueNAS\) fires when either matches.*"\*-\*-01 04:00"/,
+    );
+    assert.deepEqual(problems(withConfig((c) => (c.offsite = { syncSchedule: "*-*-01 04:00" }))), []);
+  });
+
+  test("fails on a replication snapshot taken while backups write to the datastore", () => {
+    expectProblem(
+      withConfig((c) => (c.services[1].expectedDuration = "250m")),
+      "datastores[1].snapshotSchedule",
+      /^homelab-backup:datastores\[1\]\.snapshotSchedule: "\*-\*-\* 06:05": the snapshot at 06:05 falls while backup-apps runs \(from 02:00, expected until 06:10\)/,
+    );
+    // Exactly up to the snapshot minute is still idle at that minute.
+    assert.deepEqual(problems(withConfig((c) => (c.services[1].expectedDuration = "245m"))), []);
+  });
+
+  test("fails on an expected duration as long as the schedule's interval", () => {
+    expectProblem(withConfig((c) => (c.services[0].expectedDuration = "1h")), "services[0].expectedDuration", /"1h" is as long as the schedule's interval of 1h, so runs would overlap/);
   });
 
   test("reports every problem at once, one line each, without stack traces", () => {
