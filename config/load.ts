@@ -40,6 +40,8 @@ export function requiredSecrets(strategy: Strategy): SecretKey[] {
   const keys: SecretKey[] = ["pveApiToken", "pbsApiToken", "truenasApiKey"];
   if (strategy.hosts.offsite.provider !== "aws") keys.push("offsiteAccessKeyId", "offsiteSecretAccessKey");
   if (strategy.monitoring.targets.some((t) => t.type === "gotify" || (t.type === "smtp" && t.username))) keys.push("notificationSecrets");
+  if (strategy.agents.length > 0) keys.push("agentSshPrivateKey");
+  if (strategy.agents.some((a) => a.databases.some((d) => d.password))) keys.push("agentDatabasePasswords");
   return keys;
 }
 
@@ -60,9 +62,14 @@ export function loadStrategy(): Strategy {
   return result.strategy;
 }
 
-export type Secrets = Record<Exclude<SecretKey, "notificationSecrets">, pulumi.Output<string> | undefined> & {
+type SecretMapKey = "notificationSecrets" | "agentDatabasePasswords";
+export const SECRET_MAPS: readonly SecretMapKey[] = ["notificationSecrets", "agentDatabasePasswords"];
+
+export type Secrets = Record<Exclude<SecretKey, SecretMapKey>, pulumi.Output<string> | undefined> & {
   /** Target name → secret (gotify token, smtp password). */
   notificationSecrets: pulumi.Output<Record<string, string>> | undefined;
+  /** `<agent>.<kind>.<database>` → password. */
+  agentDatabasePasswords: pulumi.Output<Record<string, string>> | undefined;
 };
 
 /** The secrets as Pulumi secret Outputs (never plain strings). */
@@ -70,7 +77,7 @@ export function loadSecrets(): Secrets {
   const config = new pulumi.Config(PROJECT);
   const out = {} as Secrets;
   for (const key of SECRET_KEYS) {
-    if (key === "notificationSecrets") out.notificationSecrets = config.getSecretObject<Record<string, string>>(key);
+    if (key === "notificationSecrets" || key === "agentDatabasePasswords") out[key] = config.getSecretObject<Record<string, string>>(key);
     else out[key] = config.getSecret(key);
   }
   return out;

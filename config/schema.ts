@@ -263,6 +263,8 @@ const agentDatabase = z
     hostname: z.string().default("127.0.0.1"),
     port: z.number().int().min(1).max(65535).optional(),
     username: z.string().optional(),
+    /** The password comes from the `agentDatabasePasswords` secret, key `<agent>.<kind>.<name>`. @default true */
+    password: z.boolean().default(true),
   })
   .strict();
 
@@ -467,5 +469,9 @@ export const SECRET_KEYS = [
   "offsiteSecretAccessKey",
   /** A map of notification target name → its secret (gotify token, smtp password, webhook secret). */
   "notificationSecrets",
+  /** The SSH private key the library deploys host agents with. */
+  "agentSshPrivateKey",
+  /** A map of `<agent>.<kind>.<database>` (db01.postgresql.all) → that database's password, for the agents' dumps. */
+  "agentDatabasePasswords",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

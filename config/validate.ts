@@ -7,6 +7,8 @@ import { parseCalendarEvent, maxIntervalMinutes } from "./calendar";
 import { formatDuration, MINUTES_PER_DAY, parseDuration } from "./duration";
 import { calendarToCron, CronConversionError } from "../components/truenas/cron";
 import { snapshotTimingProblems, sourceRetentionProblem } from "../components/truenas/pbs-consistency";
+import { agentSpecFromStrategy } from "../components/agents/from-strategy";
+import { resolveAgentSpec } from "../components/agents/spec";
 import { cidrsOverlap, ipInCidr } from "./net";
 import { DEFAULT_TIERS, SECRET_KEYS, strategySchema, type RawStrategy } from "./schema";
 import type { Datastore, KeepPolicy, OffsiteClass, Service, Strategy, Tier } from "./strategy";
@@ -356,7 +358,16 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       problems.push({ path: `agents[${i}].service`, message: `${show(a.service)} is not a declared service; expected one of ${services.map((s) => s.name).join(", ")}` });
       return;
     }
-    agents.push({ ...a, schedule: service.schedule, keep: service.keep, tier: service.tier });
+    const resolvedAgent = { ...a, schedule: service.schedule, keep: service.keep, tier: service.tier };
+    // The agent's own rules (exclusions, paths, database fields) are checked here, at the edge,
+    // so a bad agent is one line per problem like any other config error.
+    try {
+      resolveAgentSpec(agentSpecFromStrategy(resolvedAgent, { passwordRef: (x, db) => (db.password ? `${x.name}.${db.kind}.${db.name}` : undefined) }));
+    } catch (e) {
+      const lines = (e as Error).message.split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+      for (const line of lines.length ? lines : [(e as Error).message]) problems.push({ path: `agents[${i}]`, message: line });
+    }
+    agents.push(resolvedAgent);
   });
 
   // Off-site

@@ -90,7 +90,9 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
     config[`${PROJECT}:${key}`] =
       key === "notificationSecrets"
         ? JSON.stringify(Object.fromEntries(strategy.monitoring.targets.map((t) => [t.name, SECRET_PLACEHOLDER])))
-        : SECRET_PLACEHOLDER;
+        : key === "agentDatabasePasswords"
+          ? JSON.stringify(Object.fromEntries(strategy.agents.flatMap((a) => a.databases.map((d) => [`${a.name}.${d.kind}.${d.name}`, SECRET_PLACEHOLDER]))))
+          : SECRET_PLACEHOLDER;
     secretKeys.push(`${PROJECT}:${key}`);
   }
   if (unset.length) {

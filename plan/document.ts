@@ -34,6 +34,18 @@ export interface RetentionRow {
   keep: Record<string, number>;
 }
 
+/** The parts of the off-site cost estimate the plan shows. */
+export interface OffsiteCost {
+  declared: { label: string; monthly: number; restore: { total: number }; classes: { name: string; where: string; monthly: number; storage: number; objectOverhead: number; requests: number; earlyDeletion: number }[] };
+  standard: { label: string; monthly: number };
+  cheapest: { label: string; monthly: number };
+  standardToDeclared: number;
+  notes: string[];
+}
+
+/** Stack outputs that are data for the plan's own sections rather than values to list. */
+export const PLAN_DATA_OUTPUTS = ["offsiteCost", "offsiteNotes"];
+
 export interface PlanDocument {
   stack: string;
   stackFile: string;
@@ -43,6 +55,8 @@ export interface PlanDocument {
   outputs: Record<string, unknown>;
   /** Plain-language notes (unset secrets, provider limits). */
   notes: string[];
+  /** The off-site tier's cost estimate (from the stack output `offsiteCost`), when declared. */
+  cost?: OffsiteCost;
   /** Copies per data class: the protection model derived from the resources. */
   copies: DataClass[];
   /** Findings of the policy pack that are not compliant (exempt ones carry their reason). */
@@ -141,14 +155,18 @@ export function buildDocument(input: {
     const keep = keepOf(r.inputs);
     if (Object.keys(keep).length > 0) retention.push({ resource: r.name, type: shortType(r.type), keep });
   }
+  const cost = input.outputs["offsiteCost"] as OffsiteCost | undefined;
+  const offsiteNotes = Array.isArray(input.outputs["offsiteNotes"]) ? (input.outputs["offsiteNotes"] as string[]) : [];
+  const outputs = Object.fromEntries(Object.entries(input.outputs).filter(([k]) => !PLAN_DATA_OUTPUTS.includes(k)));
   return {
     stack: input.stack,
     stackFile: input.stackFile,
     resources,
+    ...(cost && typeof cost === "object" && "declared" in cost ? { cost } : {}),
     schedules,
     retention,
-    outputs: input.outputs,
-    notes: input.notes,
+    outputs,
+    notes: [...input.notes, ...offsiteNotes],
     copies: deriveCopies(model),
     violations: runRules(model, resolvePolicyConfig(input.policyConfig)),
   };

@@ -8,6 +8,8 @@ import type { Secrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { PveBackupFeed, storageIdFor, type PbsStorageTarget } from "../components/pve/backup-feed";
 import { createPrimary } from "./primary";
+import { createAgents } from "./agents";
+import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
 
 export interface BackupTopologyArgs {
@@ -15,7 +17,7 @@ export interface BackupTopologyArgs {
   secrets: Secrets;
 }
 
-function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSecrets">): pulumi.Output<string> {
+function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSecrets" | "agentDatabasePasswords">): pulumi.Output<string> {
   const value = secrets[key];
   if (!value) throw new pulumi.RunError(`homelab-backup:${key}: is missing; expected a secret: pulumi config set --secret homelab-backup:${key} <value>`);
   return value;
@@ -58,7 +60,10 @@ export class BackupTopology extends pulumi.ComponentResource {
     }
     const feed = new PveBackupFeed("pve", { strategy, provider: pve, targets: [...targets.values()] }, { parent: this, dependsOn: primary.resources });
 
-    const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), undefined);
+    const offsite = createOffsite(this, strategy, secrets);
+    const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.target);
+
+    const agents = createAgents(this, strategy, secrets);
 
     this.outputs = {
       datastores: pulumi.output(strategy.datastores.map((d) => d.name)),
@@ -68,6 +73,11 @@ export class BackupTopology extends pulumi.ComponentResource {
       pbsEncryptionKeys: feed.encryptionKeys,
       truenasPublicKey: replica.publicKey,
       pbsAuthorizedKey: replica.authorizedKey,
+      offsiteBuckets: pulumi.output(offsite.archive.bucketNames),
+      // Plain data the plan renders: what the off-site tier costs and cannot do on this provider.
+      offsiteCost: pulumi.output(offsite.archive.cost as unknown as Record<string, unknown>),
+      offsiteNotes: pulumi.output([...offsite.archive.notes]),
+      borgRepositoryKeys: pulumi.secret(pulumi.all(Object.fromEntries(agents.map((a, i) => [strategy.agents[i]?.name ?? String(i), a.repositoryKey])))),
     };
     this.registerOutputs(this.outputs);
   }

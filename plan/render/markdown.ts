@@ -1,5 +1,5 @@
 import type { PlanDocument } from "../document";
-import { copyRows, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { copyRows, costRows, costSummary, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
 import { markdownTable } from "./table";
 
 export function renderMarkdown(doc: PlanDocument): string {
@@ -23,6 +23,14 @@ export function renderMarkdown(doc: PlanDocument): string {
       ? markdownTable(["Resource", "Type", ...KEEP_COLUMNS.map((k) => k[0]?.toUpperCase() + k.slice(1)), "Other"], retentionRows(doc))
       : "_None declared._",
   );
+  if (doc.cost) {
+    out.push("");
+    out.push("### Off-site cost (per month)");
+    out.push("");
+    out.push(markdownTable(["Class", "Where", "Storage", "Per-object", "Requests", "Early delete", "Monthly"], costRows(doc)));
+    out.push("");
+    for (const line of costSummary(doc)) out.push(`- ${line}`);
+  }
   out.push("");
   out.push("### Policies");
   out.push("");

@@ -93,3 +93,24 @@ export function policySummary(doc: PlanDocument): string {
     ? `every mandatory policy passes (${advisory} advisory finding${advisory === 1 ? "" : "s"}, ${exempt} exempt)`
     : `${mandatory} MANDATORY VIOLATION${mandatory === 1 ? "" : "S"} (${advisory} advisory, ${exempt} exempt): the plan exits 2`;
 }
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** The off-site cost: per class, the total, one full restore, and what Standard and the cheapest layout would cost. */
+export function costRows(doc: PlanDocument): string[][] {
+  const c = doc.cost;
+  if (!c) return [];
+  return [
+    ...c.declared.classes.map((k) => [k.name, k.where, usd(k.storage), usd(k.objectOverhead), usd(k.requests), usd(k.earlyDeletion), usd(k.monthly)]),
+    ["total", c.declared.label, "", "", "", "", usd(c.declared.monthly)],
+  ];
+}
+
+export function costSummary(doc: PlanDocument): string[] {
+  const c = doc.cost;
+  if (!c) return [];
+  return [
+    `one full restore: ${usd(c.declared.restore.total)} (retrieval and egress)`,
+    `the same in ${c.standard.label}: ${usd(c.standard.monthly)}/month (${c.standardToDeclared.toFixed(1)}x); cheapest feasible: ${c.cheapest.label} at ${usd(c.cheapest.monthly)}/month`,
+  ];
+}

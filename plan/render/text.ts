@@ -1,5 +1,5 @@
 import type { PlanDocument } from "../document";
-import { copyRows, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { copyRows, costRows, costSummary, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
 import { textTable } from "./table";
 
 export function renderText(doc: PlanDocument): string {
@@ -30,6 +30,12 @@ export function renderText(doc: PlanDocument): string {
       ? textTable(["RESOURCE", "TYPE", ...KEEP_COLUMNS.map((k) => k.toUpperCase()), "OTHER"], retentionRows(doc))
       : "(none declared)",
   );
+  if (doc.cost) {
+    out.push("");
+    out.push("OFF-SITE COST (per month)");
+    out.push(textTable(["CLASS", "WHERE", "STORAGE", "PER-OBJECT", "REQUESTS", "EARLY DELETE", "MONTHLY"], costRows(doc)));
+    for (const line of costSummary(doc)) out.push(line);
+  }
   out.push("");
   out.push(`POLICIES: ${policySummary(doc)}`);
   if (doc.violations.length) {

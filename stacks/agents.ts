@@ -1,0 +1,41 @@
+/**
+ * Host agents from the strategy: borgmatic on each host config names, following its service's
+ * schedule and retention, with a passphrase the library generates and keeps.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Secrets } from "../config/load";
+import type { Strategy } from "../config/strategy";
+import { BorgmaticAgent } from "../components/agents/agent";
+import { agentSpecFromStrategy } from "../components/agents/from-strategy";
+
+export function createAgents(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets): BorgmaticAgent[] {
+  const allowDestroy = new Set(strategy.protection.allowDestroy.map((a) => a.name));
+  return strategy.agents.map((agent) => {
+    // The passphrase is the repository's key to everything: generated once, kept, never replaced.
+    const passphrase = new random.RandomPassword(
+      `${agent.name}-borg-passphrase`,
+      { length: 48, special: false },
+      { parent, additionalSecretOutputs: ["result"], ...(allowDestroy.has(agent.name) ? {} : { protect: true, retainOnDelete: true }) },
+    );
+    const spec = agentSpecFromStrategy(agent, { passwordRef: (a, db) => (db.password ? `${a.name}.${db.kind}.${db.name}` : undefined) });
+    const databasePasswords: Record<string, pulumi.Input<string>> = {};
+    for (const db of agent.databases) {
+      if (!db.password) continue;
+      const ref = `${agent.name}.${db.kind}.${db.name}`;
+      databasePasswords[ref] = pulumi.secret((secrets.agentDatabasePasswords ?? pulumi.output({} as Record<string, string>)).apply((m) => m[ref] ?? ""));
+    }
+    const key = secrets.agentSshPrivateKey;
+    if (!key) throw new pulumi.RunError("homelab-backup:agentSshPrivateKey: is missing; expected a secret: pulumi config set --secret homelab-backup:agentSshPrivateKey \"$(cat key)\"");
+    return new BorgmaticAgent(
+      agent.name,
+      {
+        spec,
+        connection: { host: agent.address, user: agent.sshUser, port: agent.sshPort, privateKey: key },
+        passphrase: pulumi.secret(passphrase.result),
+        databasePasswords,
+      },
+      { parent },
+    );
+  });
+}
