@@ -197,7 +197,19 @@ const HORIZON_DAYS = 4 * 366;
  * worst-case data loss of a job on this schedule (its RPO contribution). `Sun *-*-01..07 04:00`
  * gives 35 days, `*-*-* 02:00` one day.
  */
-export function maxIntervalMinutes(event: CalendarEvent, from: Date = new Date(Date.UTC(2024, 0, 1))): number {
+const intervalCache = new Map<string, number>();
+
+export function maxIntervalMinutes(event: CalendarEvent, from?: Date): number {
+  // Thousands of services share a handful of schedules: compute each one once.
+  if (from !== undefined) return computeMaxInterval(event, from);
+  const cached = intervalCache.get(event.source);
+  if (cached !== undefined) return cached;
+  const value = computeMaxInterval(event, new Date(Date.UTC(2024, 0, 1)));
+  intervalCache.set(event.source, value);
+  return value;
+}
+
+function computeMaxInterval(event: CalendarEvent, from: Date): number {
   const times = minutesOfDay(event);
   const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
   let previous: number | undefined;

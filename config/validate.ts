@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { parseCalendarEvent, maxIntervalMinutes } from "./calendar";
 import { formatDuration, MINUTES_PER_DAY, parseDuration } from "./duration";
 import { calendarToCron, CronConversionError } from "../components/truenas/cron";
-import { snapshotTimingProblems, sourceRetentionProblem } from "../components/truenas/pbs-consistency";
+import { groupJobs, snapshotTimingProblems, sourceRetentionProblem } from "../components/truenas/pbs-consistency";
 import { agentSpecFromStrategy } from "../components/agents/from-strategy";
 import { resolveAgentSpec } from "../components/agents/spec";
 import { cidrsOverlap, ipInCidr } from "./net";
@@ -296,7 +296,7 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
     const job = (name: string, schedule: Datastore["gc"], minutes: number) => ({ name, schedule, expectedDurationMinutes: minutes });
     const timing = snapshotTimingProblems({
       snapshot: d.snapshot,
-      backups: here.map((s) => job(`backup-${s.name}`, s.schedule, s.expectedDurationMinutes)),
+      backups: groupJobs(here.map((s) => job(`backup-${s.name}`, s.schedule, s.expectedDurationMinutes))),
       gc: job("gc", d.gc, 15),
       otherJobs: [job("prune", d.prune, 5)],
     });

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Strategy } from "../config/strategy";
+import { groupJobs } from "../components/truenas/pbs-consistency";
 import { TruenasReplica, type Lifetime, type OffsiteSync } from "../components/truenas/secondary";
 
 /** Days as TrueNAS's coarsest exact unit, so "4w" is 4 WEEK and "30d" 30 DAY. */
@@ -70,7 +71,7 @@ export function createSecondary(parent: pulumi.Resource, strategy: Strategy, api
           ...(writers.length
             ? {
                 activity: {
-                  backups: writers.map((s) => ({ name: `backup-${s.name}`, schedule: s.schedule, expectedDurationMinutes: s.expectedDurationMinutes })),
+                  backups: groupJobs(writers.map((s) => ({ name: `backup-${s.name}`, schedule: s.schedule, expectedDurationMinutes: s.expectedDurationMinutes }))),
                   gc: { name: "gc", schedule: d.gc, expectedDurationMinutes: 15 },
                   otherJobs: [{ name: "prune", schedule: d.prune, expectedDurationMinutes: 5 }],
                 },

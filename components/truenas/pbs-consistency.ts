@@ -47,6 +47,24 @@ function starts(event: CalendarEvent, from: number, days: number): number[] {
   return out;
 }
 
+/**
+ * Jobs with the same schedule and duration run at the same times, so one stands for all: this
+ * keeps the timing check linear in distinct schedules, not in services (thousands share a tier's).
+ */
+export function groupJobs(jobs: readonly DatastoreJob[]): DatastoreJob[] {
+  const groups = new Map<string, DatastoreJob[]>();
+  for (const job of jobs) {
+    const key = `${job.schedule.source}|${job.expectedDurationMinutes}`;
+    const list = groups.get(key);
+    if (list) list.push(job);
+    else groups.set(key, [job]);
+  }
+  return [...groups.values()].map((list) => {
+    const first = list[0] as DatastoreJob;
+    return list.length === 1 ? first : { ...first, name: `${first.name} (and ${list.length - 1} more on the same schedule)` };
+  });
+}
+
 const hhmm = (t: number): string => new Date(t).toISOString().slice(11, 16);
 const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
 
@@ -77,7 +95,9 @@ export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
       if (w.start <= t && t < w.end) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
     }
     // A backup still running at t is reported above; GC "since the last backup" only counts after it ended.
-    const lastBackupEnd = Math.max(...backups.filter((b) => b.start <= t).map((b) => b.end), Number.NEGATIVE_INFINITY);
+    // A loop, not Math.max(...spread): thousands of runs overflow the call stack.
+    let lastBackupEnd = Number.NEGATIVE_INFINITY;
+    for (const b of backups) if (b.start <= t && b.end > lastBackupEnd) lastBackupEnd = b.end;
     // With no backup before t there is no "since the last backup" to judge.
     for (const g of Number.isFinite(lastBackupEnd) ? gcs : []) {
       if (g.start >= lastBackupEnd && g.start <= t && g.end <= t) {

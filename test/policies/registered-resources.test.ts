@@ -11,8 +11,10 @@ test("the model judges registered resources: a job added outside the components 
   const config = { ...file.config };
   for (const key of ["pveApiToken", "pbsApiToken", "truenasApiKey"]) config[`homelab-backup:${key}`] = "x";
   config["homelab-backup:notificationSecrets"] = JSON.stringify({ gotify: "x", mail: "x", ntfy: "x" });
+  config["homelab-backup:agentSshPrivateKey"] = "x";
+  config["homelab-backup:agentDatabasePasswords"] = JSON.stringify({ "db01.postgresql.all": "x", "db01.mariadb.all": "x" });
   const recording = await recordProgram(
-    { project: "homelab-backup", stack: "homelab", config, secretKeys: Object.keys(config).filter((k) => /Token|Key|Secrets/.test(k)) },
+    { project: "homelab-backup", stack: "homelab", config, secretKeys: Object.keys(config).filter((k) => /Token|Key|Secrets|Passwords/.test(k)) },
     async () => {
       const { runProgram } = await import("../../stacks/program");
       const proxmoxve = await import("@muhlba91/pulumi-proxmoxve");
