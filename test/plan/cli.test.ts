@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, PlanInputError } from "../../plan/cli";
@@ -97,6 +97,26 @@ describe("npm run plan", () => {
       "homelab-backup:truenasApiKey: is set in plaintext; expected a secret: pulumi config set --secret homelab-backup:truenasApiKey <value>",
     ]);
     assert.ok(!r.stderr.includes("in-the-clear"));
+  });
+
+  test("a mandatory policy violation still prints the plan and exits 2; the stack's policy config can lower it", () => {
+    const lab = readFileSync(join(ROOT, "Pulumi.lab.yaml"), "utf8");
+    // The same stack file away from policies/config.lab.json: the lab's short retention is judged by the seed's minimums.
+    const r = runPlan(["--stack-file", stackFile(lab), "--format", "json"]);
+    assert.equal(r.code, 2, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const ids = doc.violations.filter((v: { enforcement: string }) => v.enforcement === "mandatory").map((v: { id: string; subject: string }) => `${v.id} ${v.subject}`);
+    assert.deepEqual(ids, ["HB-RET-ONSITE database-vms", "HB-RET-ONSITE lab-apps"]);
+    const lowered = runPlan(["--stack", "lab", "--format", "json"]);
+    assert.equal(lowered.code, 0, lowered.stderr);
+  });
+
+  test("the homelab plan shows the off-site cost and passes every mandatory policy", () => {
+    const r = runPlan(["--stack", "homelab"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^OFF-SITE COST \(per month\)$/m);
+    assert.match(r.stdout, /^total\s+aws DEEP_ARCHIVE\s+\$\d+\.\d\d$/m);
+    assert.match(r.stdout, /^POLICIES: every mandatory policy passes/m);
   });
 
   test("a missing or broken stack file is one line and exit 1", () => {
