@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildDocument } from "../plan/document";
 import { recordProgram } from "../plan/record";
 import { renderText } from "../plan/render/text";
+import { parseStrategy } from "../config/validate";
+import { withPlaceholderSecrets } from "../plan/placeholders";
 import { asPulumiConfig, syntheticConfig } from "./generate";
 
 interface Registered {
@@ -22,8 +24,10 @@ function rssMb(): number {
 }
 
 async function library(services: number, nodes: number, typesFile: string) {
-  const config = asPulumiConfig(syntheticConfig({ services, nodes }));
-  const secretKeys = Object.keys(config).filter((k) => /Token|Key$/.test(k));
+  const raw = syntheticConfig({ services, nodes });
+  const parsed = parseStrategy(raw);
+  if (!parsed.ok) throw new Error(`synthetic config is invalid: ${parsed.problems[0]?.path}: ${parsed.problems[0]?.message}`);
+  const { config, secretKeys } = withPlaceholderSecrets(parsed.strategy, asPulumiConfig(raw), []);
   // Module loading is a fixed start-up cost, measured apart so the ratio compares registration.
   const tImport = performance.now();
   await import("../stacks/program");

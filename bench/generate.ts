@@ -51,6 +51,5 @@ export function syntheticConfig({ services, nodes }: Size): Record<string, unkno
 export function asPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) out[`homelab-backup:${k}`] = JSON.stringify(v);
-  for (const k of ["pveApiToken", "pbsApiToken", "truenasApiKey"]) out[`homelab-backup:${k}`] = "bench-secret";
   return out;
 }

@@ -1,22 +1,27 @@
 /**
- * `npm run plan -- --stack homelab [--stack-file PATH] [--format text|markdown|json] [--out FILE]`
+ * `npm run plan -- --stack homelab [--stack-file PATH] [--format text|markdown|json] [--out FILE] [--against REF|FILE]`
  *
  * Runs the real program under the SDK's mock runtime with a stack's config file: no Pulumi CLI,
  * no credentials, no network. Exit codes: 0 planned, 1 invalid config or usage, 2 a mandatory
- * policy is violated (the plan is still printed).
+ * policy is violated (the plan is still printed). `--against` adds the protection review of the
+ * change and leaves these codes as they are: 2 still means the new version violates a mandatory
+ * policy; a weakening is the reviewer's decision, never an exit code.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { PolicyConfig } from "../policies/config";
 import { blocking } from "../policies/run";
-import { requiredSecrets } from "../config/load";
 import { checkSecretKeys, formatProblem, parseStrategy, PROJECT } from "../config/validate";
+import { AgainstInputError, objectivesOf, startBase } from "./against";
+import { diffProtection, type ProtectionDiff } from "./diff";
 import { buildDocument, type PlanDocument } from "./document";
 import { recordProgram } from "./record";
 import { renderJson } from "./render/json";
 import { renderMarkdown } from "./render/markdown";
+import { renderReviewMarkdown, renderReviewText, type AgainstInfo } from "./render/review";
 import { renderText } from "./render/text";
-import { readStackFile, SECRET_PLACEHOLDER, StackFileError, type StackFile } from "./stack-file";
+import { withPlaceholderSecrets } from "./placeholders";
+import { readStackFile, StackFileError, type StackFile } from "./stack-file";
 
 export type Format = "text" | "markdown" | "json";
 
@@ -24,6 +29,8 @@ export interface PlanOptions {
   stackFile: string;
   format: Format;
   out?: string;
+  /** A git ref or a stack file to compare with: adds the protection review. */
+  against?: string;
 }
 
 /** A problem the user must fix: printed as lines, exit code 1, nothing else happens. */
@@ -33,13 +40,14 @@ export class PlanInputError extends Error {
   }
 }
 
-const USAGE = "usage: npm run plan -- --stack <name> | --stack-file <path> [--format text|markdown|json] [--out <file>]";
+const USAGE = "usage: npm run plan -- --stack <name> | --stack-file <path> [--format text|markdown|json] [--out <file>] [--against <git-ref|stack-file>]";
 
 export function parseArgs(argv: string[], cwd: string = process.cwd()): PlanOptions {
   let stack: string | undefined;
   let stackFile: string | undefined;
   let format: string = "text";
   let out: string | undefined;
+  let against: string | undefined;
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -50,6 +58,7 @@ export function parseArgs(argv: string[], cwd: string = process.cwd()): PlanOpti
       case "--stack-file": stackFile = value(); break;
       case "--format": format = value() ?? ""; break;
       case "--out": out = value(); break;
+      case "--against": against = value() ?? ""; break;
       case "--help": case "-h": throw new PlanInputError([USAGE]);
       default: problems.push(`${arg}: unknown argument; ${USAGE}`);
     }
@@ -57,8 +66,9 @@ export function parseArgs(argv: string[], cwd: string = process.cwd()): PlanOpti
   if (!["text", "markdown", "json"].includes(format)) problems.push(`--format: "${format}" is not a format; expected text, markdown or json`);
   if (!stack && !stackFile) problems.push(`--stack: is missing; ${USAGE}`);
   if (stack !== undefined && !/^[A-Za-z0-9_.-]+$/.test(stack)) problems.push(`--stack: "${stack}" is not a stack name; expected letters, digits, ., - or _`);
+  if (against !== undefined && !against.trim()) problems.push(`--against: is empty; expected a git ref (origin/main) or a stack file`);
   if (problems.length) throw new PlanInputError(problems);
-  return { stackFile: resolve(cwd, stackFile ?? `Pulumi.${stack}.yaml`), format: format as Format, ...(out ? { out } : {}) };
+  return { stackFile: resolve(cwd, stackFile ?? `Pulumi.${stack}.yaml`), format: format as Format, ...(out ? { out } : {}), ...(against ? { against } : {}) };
 }
 
 /** Validates the stack file: every problem as one line, none of them a stack trace. */
@@ -73,7 +83,34 @@ export function validateStackFile(file: StackFile) {
   return result.strategy;
 }
 
-export async function plan(options: PlanOptions): Promise<{ document: PlanDocument; rendered: string }> {
+export async function plan(options: PlanOptions, cwd: string = process.cwd()): Promise<{ document: PlanDocument; rendered: string; diff?: ProtectionDiff }> {
+  // The base plans in a child process while this one plans the change.
+  const base = options.against ? startBase(options.against, options.stackFile, cwd, (path) => validateStackFile(readStackFile(path))) : undefined;
+  try {
+    const after = await planOne(options);
+    if (!base) return { ...after, rendered: render(options.format, after.document) };
+    const before = await base.document;
+    const diff = diffProtection(before, after.document, { objectives: { before: base.objectives, after: after.objectives } });
+    return { document: after.document, diff, rendered: render(options.format, after.document, { diff, info: base.info }) };
+  } catch (e) {
+    base?.cancel();
+    if (e instanceof AgainstInputError) throw new PlanInputError(e.lines);
+    throw e;
+  }
+}
+
+function render(format: Format, document: PlanDocument, review?: { diff: ProtectionDiff; info: AgainstInfo }): string {
+  if (!review) return format === "json" ? renderJson(document) : format === "markdown" ? renderMarkdown(document) : renderText(document);
+  const ctx = { against: review.info, afterBlocking: blocking(document.violations).length };
+  if (format === "json") {
+    // The plan's keys stay as they are; the review is one more key.
+    return JSON.stringify({ ...JSON.parse(renderJson(document)), diff: { against: review.info, ...review.diff } }, null, 2) + "\n";
+  }
+  if (format === "markdown") return `${renderReviewMarkdown(review.diff, ctx)}\n---\n\n${renderMarkdown(document)}`;
+  return `${renderReviewText(review.diff, ctx)}\n${renderText(document)}`;
+}
+
+async function planOne(options: PlanOptions): Promise<{ document: PlanDocument; objectives: ReturnType<typeof objectivesOf> }> {
   let file: StackFile;
   try {
     file = readStackFile(options.stackFile);
@@ -83,18 +120,7 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
   }
   const strategy = validateStackFile(file);
   const notes: string[] = [];
-  const config = { ...file.config };
-  const secretKeys = [...file.secretKeys];
-  const unset = requiredSecrets(strategy).filter((k) => !secretKeys.includes(`${PROJECT}:${k}`));
-  for (const key of unset) {
-    config[`${PROJECT}:${key}`] =
-      key === "notificationSecrets"
-        ? JSON.stringify(Object.fromEntries(strategy.monitoring.targets.map((t) => [t.name, SECRET_PLACEHOLDER])))
-        : key === "agentDatabasePasswords"
-          ? JSON.stringify(Object.fromEntries(strategy.agents.flatMap((a) => a.databases.map((d) => [`${a.name}.${d.kind}.${d.name}`, SECRET_PLACEHOLDER]))))
-          : SECRET_PLACEHOLDER;
-    secretKeys.push(`${PROJECT}:${key}`);
-  }
+  const { config, secretKeys, unset } = withPlaceholderSecrets(strategy, file.config, file.secretKeys);
   if (unset.length) {
     notes.push(`secrets not set in ${file.path.split("/").pop()}: ${unset.join(", ")} (the plan uses placeholders; set them with pulumi config set --secret before pulumi up)`);
   }
@@ -116,8 +142,7 @@ export async function plan(options: PlanOptions): Promise<{ document: PlanDocume
     notes,
     ...(policyConfig ? { policyConfig } : {}),
   });
-  const rendered = options.format === "json" ? renderJson(document) : options.format === "markdown" ? renderMarkdown(document) : renderText(document);
-  return { document, rendered };
+  return { document, objectives: objectivesOf(strategy) };
 }
 
 /**

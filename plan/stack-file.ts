@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parse } from "yaml";
 import { PROJECT } from "../config/validate";
+import { SECRET_PLACEHOLDER } from "./placeholders";
 
 export interface StackFile {
   stack: string;
@@ -18,8 +19,6 @@ export interface StackFile {
   /** The project's own keys, prefix stripped, values parsed. */
   raw: Record<string, unknown>;
 }
-
-export const SECRET_PLACEHOLDER = "offline-plan-placeholder";
 
 /** Thrown for an unreadable stack file: the message is one line for the user. */
 export class StackFileError extends Error {}

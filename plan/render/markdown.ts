@@ -1,5 +1,6 @@
 import type { PlanDocument } from "../document";
 import { copyRows, costRows, costSummary, flags, KEEP_COLUMNS, policySummary, violationRows, retentionRows, scheduleRows, shortType, summary, treeLines } from "./sections";
+import { mermaidSection } from "./mermaid";
 import { markdownTable } from "./table";
 
 export function renderMarkdown(doc: PlanDocument): string {
@@ -8,6 +9,13 @@ export function renderMarkdown(doc: PlanDocument): string {
   out.push("");
   out.push(`${summary(doc)} (from \`${doc.stackFile}\`).`);
   out.push("");
+  const diagram = mermaidSection(doc);
+  if (diagram.length) {
+    out.push("### Data flows");
+    out.push("");
+    out.push(...diagram);
+    out.push("");
+  }
   out.push("### Copies (3-2-1)");
   out.push("");
   out.push(doc.copies.length ? markdownTable(["Data class", "Tier", "Copies", "Media", "Off-site", "Where"], copyRows(doc)) : "_No data class found._");

@@ -5,16 +5,16 @@ import { readStackFile } from "../../plan/stack-file";
 import { recordProgram } from "../../plan/record";
 import { deriveCopies } from "../../model";
 import { toModelResource } from "../../plan/document";
+import { parseStrategy } from "../../config/validate";
+import { withPlaceholderSecrets } from "../../plan/placeholders";
 
 test("the model judges registered resources: a job added outside the components is a data class", async () => {
   const file = readStackFile(join(__dirname, "..", "..", "Pulumi.homelab.yaml"));
-  const config = { ...file.config };
-  for (const key of ["pveApiToken", "pbsApiToken", "truenasApiKey"]) config[`homelab-backup:${key}`] = "x";
-  config["homelab-backup:notificationSecrets"] = JSON.stringify({ gotify: "x", mail: "x", ntfy: "x" });
-  config["homelab-backup:agentSshPrivateKey"] = "x";
-  config["homelab-backup:agentDatabasePasswords"] = JSON.stringify({ "db01.postgresql.all": "x", "db01.mariadb.all": "x" });
+  const parsed = parseStrategy(file.raw);
+  assert.ok(parsed.ok);
+  const { config, secretKeys } = withPlaceholderSecrets(parsed.strategy, file.config, file.secretKeys);
   const recording = await recordProgram(
-    { project: "homelab-backup", stack: "homelab", config, secretKeys: Object.keys(config).filter((k) => /Token|Key|Secrets|Passwords/.test(k)) },
+    { project: "homelab-backup", stack: "homelab", config, secretKeys },
     async () => {
       const { runProgram } = await import("../../stacks/program");
       const proxmoxve = await import("@muhlba91/pulumi-proxmoxve");
