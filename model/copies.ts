@@ -6,6 +6,7 @@
  *         → TrueNAS replication of the datastore's dataset → cloud sync of the replica → bucket.
  * Agents: borgmatic agent → borg repository (on the NAS when its path is under a replicated dataset).
  */
+import { agentClasses } from "./agents";
 import { num, ResourceIndex, str, T, type ModelResource } from "./resource";
 
 export type Medium = "local-disk" | "nas" | "cloud";
@@ -168,6 +169,8 @@ export function protectionModel(resources: readonly ModelResource[], downstream:
       copies,
     });
   }
+  const tiers = new Map(classes.map((c) => [c.name, c.tier]));
+  classes.push(...agentClasses(index, (service) => (service ? tiers.get(service) : undefined)));
   return classes;
 }
 

@@ -53,7 +53,11 @@ function bucketName(r: ModelResource): string | undefined {
 
 /** The off-site copy of a replica: a cloud sync of its mountpoint into a bucket. */
 function offsiteOf(replicaDataset: string, replica: Copy, index: ResourceIndex): Copy[] {
-  const mount = `/mnt/${replicaDataset}`;
+  return offsiteCopiesOf(`/mnt/${replicaDataset}`, replica, index);
+}
+
+/** Off-site copies of a NAS path: cloud syncs of it, or of a directory above it, into a bucket. */
+export function offsiteCopiesOf(mount: string, replica: Copy, index: ResourceIndex): Copy[] {
   const out: Copy[] = [];
   for (const sync of index.of(T.nasCloudSync)) {
     const path = str(sync.props["path"]) ?? "";

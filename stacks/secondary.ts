@@ -25,9 +25,9 @@ export interface OffsiteTarget {
 export function createSecondary(parent: pulumi.Resource, strategy: Strategy, apiKey: pulumi.Output<string>, offsite: OffsiteTarget | undefined): TruenasReplica {
   const nas = strategy.hosts.truenas;
   const allowDestroy = new Set(strategy.protection.allowDestroy.map((a) => a.name));
-  let sync: OffsiteSync | undefined;
+  const syncs: OffsiteSync[] = [];
   const offsiteStore = strategy.datastores.find((d) => d.offsite);
-  if (offsite && offsiteStore) {
+  if (offsite) {
     let encryption: OffsiteSync["encryption"];
     if (strategy.offsite.rcloneEncryption) {
       // The rclone keys are the only way to read the off-site copy: protected and kept, as secrets.
@@ -36,17 +36,20 @@ export function createSecondary(parent: pulumi.Resource, strategy: Strategy, api
       const salt = new random.RandomPassword("offsite-rclone-salt", { length: 32, special: false }, keep);
       encryption = { password: pulumi.secret(password.result), salt: pulumi.secret(salt.result), filenames: true };
     }
-    sync = {
-      name: "offsite",
+    const base = {
       accessKeyId: pulumi.secret(offsite.accessKeyId),
       secretAccessKey: pulumi.secret(offsite.secretAccessKey),
       ...(strategy.hosts.offsite.endpoint ? { endpoint: strategy.hosts.offsite.endpoint } : {}),
       region: strategy.hosts.offsite.region,
-      path: `/mnt/${offsiteStore.replicaDataset}`,
       bucket: offsite.bucket,
       schedule: strategy.offsite.syncSchedule,
       ...(encryption ? { encryption } : {}),
     };
+    if (offsiteStore) syncs.push({ ...base, name: "offsite", path: `/mnt/${offsiteStore.replicaDataset}`, folder: `pbs/${offsiteStore.name}` });
+    // Agents of off-site services keep their borg repositories on the NAS: those go off-site too.
+    for (const path of agentRepositoryRoots(strategy)) {
+      syncs.push({ ...base, name: `borg-${path.split("/").filter(Boolean).slice(1).join("-")}`, path, folder: `borg/${path.split("/").pop()}` });
+    }
   }
   return new TruenasReplica(
     nas.name,
@@ -80,10 +83,28 @@ export function createSecondary(parent: pulumi.Resource, strategy: Strategy, api
         };
       }),
       localDatasets: strategy.nasDatasets.map((l) => ({ dataset: l.dataset, schedule: l.schedule, lifetime: lifetimeOf(l.retentionDays), recursive: l.recursive })),
-      ...(sync ? { offsite: sync } : {}),
+      ...(syncs.length ? { offsite: syncs } : {}),
       allowDestroy: strategy.datastores.some((d) => allowDestroy.has(d.replicaDataset)),
     },
     { parent },
   );
 }
 
+
+/**
+ * The NAS directories holding the borg repositories of off-site services' agents
+ * (`ssh://borg@<nas>/mnt/tank/borg/db01` → `/mnt/tank/borg`), each synced once.
+ */
+export function agentRepositoryRoots(strategy: Strategy): string[] {
+  const nas = strategy.hosts.truenas;
+  const roots = new Set<string>();
+  for (const agent of strategy.agents) {
+    const service = strategy.services.find((s) => s.name === agent.service);
+    if (!service?.offsite) continue;
+    const m = /^ssh:\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?(\/mnt\/.+)$/.exec(agent.repository);
+    if (!m || (m[1] !== nas.backupAddress && m[1] !== nas.host)) continue;
+    const path = m[2] as string;
+    roots.add(path.slice(0, path.lastIndexOf("/")));
+  }
+  return [...roots].sort();
+}

@@ -162,9 +162,15 @@ export interface TruenasReplicaArgs {
   /** NAS-side datasets with their own snapshots and retention. @default [] */
   readonly localDatasets?: readonly LocalSnapshotPolicy[];
   /** Off-site copy of a NAS path. @default none */
-  readonly offsite?: OffsiteSync;
+  readonly offsite?: OffsiteSync | readonly OffsiteSync[];
   /** Let `pulumi destroy` delete the replication tasks (no protect, no retainOnDelete). @default false */
   readonly allowDestroy?: boolean;
+}
+
+/** One sync or several (the datastore replica, the agents' repositories), always as a list. */
+export function offsiteSyncs(args: Pick<TruenasReplicaArgs, "offsite">): readonly OffsiteSync[] {
+  if (!args.offsite) return [];
+  return Array.isArray(args.offsite) ? (args.offsite as readonly OffsiteSync[]) : [args.offsite as OffsiteSync];
 }
 
 function slug(text: string): string {
@@ -208,11 +214,14 @@ export function validateReplicaArgs(args: TruenasReplicaArgs): string[] {
       problems.push(`localDatasets.${local.dataset}.schedule: ${(error as Error).message}`);
     }
   }
-  if (args.offsite) {
+  const syncNames = new Set<string>();
+  for (const sync of offsiteSyncs(args)) {
+    if (syncNames.has(sync.name)) problems.push(`offsite.${sync.name}: the name is used twice`);
+    syncNames.add(sync.name);
     try {
-      calendarToCron(args.offsite.schedule);
+      calendarToCron(sync.schedule);
     } catch (error) {
-      problems.push(`offsite.schedule: ${(error as Error).message}`);
+      problems.push(`offsite.${sync.name}.schedule: ${(error as Error).message}`);
     }
   }
   return problems;
@@ -228,6 +237,8 @@ export class TruenasReplica extends pulumi.ComponentResource {
   readonly replications: Readonly<Record<string, ReplicationTask>>;
   readonly snapshotTasks: Readonly<Record<string, PeriodicSnapshotTask>>;
   readonly offsiteTask: CloudSyncTask | undefined;
+  /** Every off-site sync task, by its name. */
+  readonly offsiteTasks: Readonly<Record<string, CloudSyncTask>>;
 
   /** @throws Error listing every problem `validateReplicaArgs` finds, before anything is registered */
   constructor(name: string, args: TruenasReplicaArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -309,9 +320,8 @@ export class TruenasReplica extends pulumi.ComponentResource {
       );
     }
 
-    let offsiteTask: CloudSyncTask | undefined;
-    if (args.offsite) {
-      const o = args.offsite;
+    const offsiteTasks: Record<string, CloudSyncTask> = {};
+    for (const o of offsiteSyncs(args)) {
       const credential = new CloudSyncCredential(
         `${name}-${o.name}-s3`,
         {
@@ -325,7 +335,7 @@ export class TruenasReplica extends pulumi.ComponentResource {
         },
         parent,
       );
-      offsiteTask = new CloudSyncTask(
+      offsiteTasks[o.name] = new CloudSyncTask(
         `${name}-${o.name}`,
         {
           connection,
@@ -359,7 +369,8 @@ export class TruenasReplica extends pulumi.ComponentResource {
     this.sourceSnapshotUnits = units;
     this.replications = replications;
     this.snapshotTasks = snapshotTasks;
-    this.offsiteTask = offsiteTask;
+    this.offsiteTasks = offsiteTasks;
+    this.offsiteTask = Object.values(offsiteTasks)[0];
     this.registerOutputs({
       publicKey: this.publicKey,
       authorizedKey: this.authorizedKey,

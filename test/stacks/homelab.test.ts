@@ -75,4 +75,34 @@ describe("homelab stack under mocks", () => {
     assert.ok(!text.includes("plan-placeholder-encryption-key"));
     assert.equal(doc.outputs["pbsEncryptionKeys"], "[secret]");
   });
+
+  test("the protection model: every service and every agent's dumps, volumes and configs keep 3-2-1-1", () => {
+    const byName = new Map(doc.copies.map((c) => [c.name, c]));
+    assert.deepEqual([...byName.keys()].sort(), [
+      "application-vms", "archives", "database-vms", "db01/configs", "db01/database-dumps", "development-vms", "docker-volumes",
+      "docker01/configs", "docker01/docker-volumes", "file-server",
+    ]);
+    const dumps = byName.get("db01/database-dumps")!;
+    assert.deepEqual(dumps.copies.map((c) => [c.kind, c.medium, c.site]), [
+      ["source", "local-disk", "onsite"], ["borg-repository", "nas", "onsite"], ["offsite-bucket", "cloud", "offsite"],
+    ]);
+    assert.equal(dumps.tier, "critical");
+    assert.ok(dumps.copies[1]!.encrypted && dumps.copies[1]!.verified);
+    const db = byName.get("database-vms")!;
+    assert.deepEqual(db.copies.map((c) => c.location), [
+      "PVE VMs 101, 102", "PBS critical", "TrueNAS tank/replica/critical", "S3 homelab-offsite-critical",
+    ]);
+    assert.equal(db.copies[3]!.lockDays, 2555);
+    assert.equal(db.copies[3]!.retentionDays, 2555);
+    assert.deepEqual(byName.get("application-vms")!.copies.map((c) => c.site), ["onsite", "onsite", "onsite"]);
+    assert.deepEqual(doc.violations.filter((v) => v.enforcement === "mandatory"), []);
+  });
+
+  test("the off-site syncs copy (never sync) the critical replica and the agents' repositories", () => {
+    const syncs = ofType(doc, "pulumi-nodejs:dynamic/truenas:CloudSyncTask");
+    assert.deepEqual(syncs.map((s) => [s.inputs["path"], s.inputs["transferMode"], s.inputs["bucket"]]), [
+      ["/mnt/tank/replica/critical", "COPY", "homelab-offsite-critical"],
+      ["/mnt/tank/borg", "COPY", "homelab-offsite-critical"],
+    ]);
+  });
 });
