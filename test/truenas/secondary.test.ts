@@ -233,7 +233,7 @@ describe("TruenasReplica under mocks", () => {
     assert.equal(problems.length, 3);
     assert.match(problems[0] as string, /^datastores\.homelab\.sourceKeep: the PBS host must keep at least 2 snapshots/);
     assert.match(problems[1] as string, /^datastores\.homelab\.snapshotSchedule: the snapshot at 03:00 falls while daily runs/);
-    assert.match(problems[2] as string, /^offsite\.schedule: "Sun \*-\*-01\.\.07 04:00" fires only on Sun .* e\.g\. "\*-\*-01 04:00"/);
+    assert.match(problems[2] as string, /^offsite\.offsite\.schedule: "Sun \*-\*-01\.\.07 04:00" fires only on Sun .* e\.g\. "\*-\*-01 04:00"/);
     assert.throws(() => new Replica("bad", bad), /TruenasReplica "bad" cannot be applied safely:\n- datastores\.homelab\.sourceKeep/);
     assert.equal(registered.filter((r) => r.name.startsWith("bad")).length, 0);
     assert.equal(registered.length, before);
