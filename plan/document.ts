@@ -44,7 +44,7 @@ export interface OffsiteCost {
 }
 
 /** Stack outputs that are data for the plan's own sections rather than values to list. */
-export const PLAN_DATA_OUTPUTS = ["offsiteCost", "offsiteNotes"];
+export const PLAN_DATA_OUTPUTS = ["offsiteCost", "offsiteNotes", "backupFlows", "keyInventory"];
 
 export interface PlanDocument {
   stack: string;
@@ -57,6 +57,10 @@ export interface PlanDocument {
   notes: string[];
   /** The off-site tier's cost estimate (from the stack output `offsiteCost`), when declared. */
   cost?: OffsiteCost;
+  /** The backup VLAN's allowed flows (from the stack output `backupFlows`). */
+  flows: { from: string; to: string; port: string; why: string }[];
+  /** Every key the topology holds (from the stack output `keyInventory`). */
+  keys: { key: string; protects: string; owner: string; rotation: string; nextRotation: string; oldVersionsKept: string }[];
   /** Copies per data class: the protection model derived from the resources. */
   copies: DataClass[];
   /** Findings of the policy pack that are not compliant (exempt ones carry their reason). */
@@ -163,6 +167,8 @@ export function buildDocument(input: {
     stackFile: input.stackFile,
     resources,
     ...(cost && typeof cost === "object" && "declared" in cost ? { cost } : {}),
+    flows: Array.isArray(input.outputs["backupFlows"]) ? (input.outputs["backupFlows"] as PlanDocument["flows"]) : [],
+    keys: Array.isArray(input.outputs["keyInventory"]) ? (input.outputs["keyInventory"] as PlanDocument["keys"]) : [],
     schedules,
     retention,
     outputs,

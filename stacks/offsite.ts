@@ -5,7 +5,7 @@ import type { Strategy } from "../config/strategy";
 import { OffsiteArchive } from "../components/offsite/archive";
 import type { OffsiteTarget } from "./secondary";
 
-export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets): { archive: OffsiteArchive; target: OffsiteTarget | undefined } {
+export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, rotationEpoch: string): { archive: OffsiteArchive; target: OffsiteTarget | undefined } {
   const site = strategy.hosts.offsite;
   const nonAws = site.provider !== "aws";
   const credentials = nonAws && secrets.offsiteAccessKeyId && secrets.offsiteSecretAccessKey
@@ -22,6 +22,7 @@ export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secre
       kmsRotationDays: strategy.security.kmsRotationDays,
       allowDestroy: strategy.protection.allowDestroy.map((a) => a.name),
       rcloneEncryption: strategy.offsite.rcloneEncryption,
+      rotationEpoch,
       ...(credentials ? { credentials } : {}),
     },
     { parent },

@@ -8,6 +8,8 @@ import type { Secrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { PveBackupFeed, storageIdFor, type PbsStorageTarget } from "../components/pve/backup-feed";
 import { createPrimary } from "./primary";
+import { BackupNetwork, flowTableRows } from "../components/network";
+import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
@@ -15,12 +17,42 @@ import { createSecondary } from "./secondary";
 export interface BackupTopologyArgs {
   strategy: Strategy;
   secrets: Secrets;
+  /** The date rotation epochs are computed from. @default now */
+  now?: Date;
 }
 
 function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSecrets" | "agentDatabasePasswords">): pulumi.Output<string> {
   const value = secrets[key];
   if (!value) throw new pulumi.RunError(`homelab-backup:${key}: is missing; expected a secret: pulumi config set --secret homelab-backup:${key} <value>`);
   return value;
+}
+
+/**
+ * The key inventory as this topology is wired today: the PBS encryption key is PVE's generated key
+ * and PVE's tokens are not epoch-named yet (rotating either would replace the PVE storage, which
+ * is protected), and host agents use borg only, so no agent holds a PBS token.
+ */
+export function wiredKeyInventory(strategy: Strategy, now: Date) {
+  const notRotated = "not rotated yet: rotating it replaces the protected PVE storage (README, keys)";
+  return keyInventory(strategy, now)
+    // Not created by this topology yet: agents use borg only; the RSA master key is not wired.
+    .filter((k) => !k.key.startsWith("PBS API token for host agent") && !k.key.startsWith("PBS master key"))
+    .map((k) => {
+      const pinned = k.key.startsWith("PBS client encryption key") || k.key.startsWith("PBS API token pve-");
+      const borg = k.key.startsWith("borg passphrase");
+      return {
+        key: k.key.replace(/ \(generation [^)]+\)/, ""),
+        protects: k.protects,
+        owner: k.owner,
+        rotation: pinned ? notRotated : borg ? "not rotated: generated once, protected and retained" : k.rotation,
+        nextRotation: pinned || borg ? "" : (k.nextRotation?.toISOString().slice(0, 10) ?? ""),
+        oldVersionsKept: k.key.startsWith("PBS client encryption key")
+          ? "one key, PVE's; keep the pbsEncryptionKeys output (pulumi stack output --show-secrets)"
+          : borg
+            ? "one passphrase; the repository key is in the borgRepositoryKeys output"
+            : k.oldVersionsKept,
+      };
+    });
 }
 
 export class BackupTopology extends pulumi.ComponentResource {
@@ -60,7 +92,11 @@ export class BackupTopology extends pulumi.ComponentResource {
     }
     const feed = new PveBackupFeed("pve", { strategy, provider: pve, targets: [...targets.values()] }, { parent: this, dependsOn: primary.resources });
 
-    const offsite = createOffsite(this, strategy, secrets);
+    // Firewall and VLAN from the flows the topology needs; nothing else is opened.
+    const network = new BackupNetwork("backup-net", { strategy, provider: pve }, { parent: this });
+    const now = args.now ?? new Date();
+    const syncKeyEpoch = epochKeeper(rotationEpoch(now, strategy.security.keyRotationDays));
+    const offsite = createOffsite(this, strategy, secrets, syncKeyEpoch);
     const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.target);
 
     const agents = createAgents(this, strategy, secrets);
@@ -77,6 +113,8 @@ export class BackupTopology extends pulumi.ComponentResource {
       // Plain data the plan renders: what the off-site tier costs and cannot do on this provider.
       offsiteCost: pulumi.output(offsite.archive.cost as unknown as Record<string, unknown>),
       offsiteNotes: pulumi.output([...offsite.archive.notes]),
+      backupFlows: pulumi.output(flowTableRows(network.flows) as unknown as Record<string, string>[]),
+      keyInventory: pulumi.output(wiredKeyInventory(strategy, now)),
       borgRepositoryKeys: pulumi.secret(pulumi.all(Object.fromEntries(agents.map((a, i) => [strategy.agents[i]?.name ?? String(i), a.repositoryKey])))),
     };
     this.registerOutputs(this.outputs);

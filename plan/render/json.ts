@@ -2,8 +2,8 @@ import type { PlanDocument } from "../document";
 
 /**
  * The JSON contract: `stack`, `resources` (type, name, parent, inputs with secrets as
- * "[secret]"), `schedules`, `retention`, `notes`, `outputs`, `copies`, `violations`. Keys are
- * only ever added, never renamed.
+ * "[secret]"), `schedules`, `retention`, `notes`, `outputs`, `copies`, `violations`, `cost` (when
+ * the off-site tier is declared). Keys are only ever added, never renamed.
  */
 export function renderJson(doc: PlanDocument): string {
   const resources = doc.resources.map((r) => ({
@@ -26,6 +26,8 @@ export function renderJson(doc: PlanDocument): string {
         outputs: doc.outputs,
         copies: doc.copies,
         violations: doc.violations,
+        // Added with the review: a base planned as JSON needs it to compare cost.
+        ...(doc.cost ? { cost: doc.cost } : {}),
       },
       null,
       2,

@@ -31,6 +31,18 @@ export function renderMarkdown(doc: PlanDocument): string {
       ? markdownTable(["Resource", "Type", ...KEEP_COLUMNS.map((k) => k[0]?.toUpperCase() + k.slice(1)), "Other"], retentionRows(doc))
       : "_None declared._",
   );
+  if (doc.flows.length) {
+    out.push("");
+    out.push("### Backup VLAN flows");
+    out.push("");
+    out.push(markdownTable(["From", "To", "Port", "Why"], doc.flows.map((f) => [f.from, f.to, f.port, f.why])));
+  }
+  if (doc.keys.length) {
+    out.push("");
+    out.push("### Keys");
+    out.push("");
+    out.push(markdownTable(["Key", "Protects", "Rotation", "Next", "Old versions kept"], doc.keys.map((k) => [k.key, k.protects, k.rotation, k.nextRotation || "·", k.oldVersionsKept])));
+  }
   if (doc.cost) {
     out.push("");
     out.push("### Off-site cost (per month)");

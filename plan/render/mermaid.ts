@@ -7,10 +7,10 @@
  * GitHub renders Mermaid with a text-size and edge-count ceiling; a stack with many services
  * collapses its sources per tier and first copy so the diagram always renders.
  */
-import { describeCalendarEvent, parseCalendarEvent } from "../../config/calendar";
 import type { Copy, DataClass } from "../../model";
 import { blocking } from "../../policies/run";
-import type { PlanDocument, PlanResource } from "../document";
+import { feedSchedule, formatDays } from "../diff";
+import type { PlanDocument } from "../document";
 
 export type FlowGroup = "source" | "pbs" | "nas" | "borg" | "offsite";
 
@@ -71,53 +71,15 @@ export function escapeLabel(text: string): string {
     .replace(/`/g, "#96;");
 }
 
-function whenText(schedule: unknown): string | undefined {
-  if (typeof schedule === "string") {
-    try {
-      return describeCalendarEvent(parseCalendarEvent(schedule));
-    } catch {
-      return schedule;
-    }
-  }
-  if (schedule && typeof schedule === "object" && "minute" in schedule && "hour" in schedule) {
-    const c = schedule as Record<string, unknown>;
-    const f = (k: string) => String(c[k] ?? "*");
-    if (f("dom") === "*" && f("month") === "*" && f("dow") === "*" && /^\d+$/.test(f("hour")) && /^\d+$/.test(f("minute"))) {
-      return `daily ${f("hour").padStart(2, "0")}:${f("minute").padStart(2, "0")}`;
-    }
-    return `cron ${["minute", "hour", "dom", "month", "dow"].map(f).join(" ")}`;
-  }
-  return undefined;
-}
-
 const KEEP_SHORT: Record<string, string> = { last: "last", hourly: "hourly", daily: "daily", weekly: "weekly", monthly: "monthly", yearly: "yearly" };
 
 function keepLine(copy: Copy): string | undefined {
   const parts: string[] = [];
   if (copy.keep && Object.keys(copy.keep).length) parts.push(Object.entries(copy.keep).map(([k, n]) => `${n} ${KEEP_SHORT[k] ?? k}`).join(", "));
-  else if (copy.retention) parts.push(copy.retention);
-  if (copy.lockDays) parts.push(`lock ${copy.lockDays}d`);
+  else if (copy.retention && !/^\d+ days$/.test(copy.retention)) parts.push(copy.retention);
+  else if (copy.retentionDays !== undefined) parts.push(formatDays(copy.retentionDays));
+  if (copy.lockDays) parts.push(`locked ${formatDays(copy.lockDays)}`);
   return parts.length ? `keep ${parts.join(" · ")}` : undefined;
-}
-
-function bucketOf(r: PlanResource): string | undefined {
-  const direct = r.inputs["bucket"];
-  if (typeof direct === "string") return direct;
-  const attrs = r.inputs["attributes"];
-  return attrs && typeof attrs === "object" && typeof (attrs as Record<string, unknown>)["bucket"] === "string" ? ((attrs as Record<string, unknown>)["bucket"] as string) : undefined;
-}
-
-/** The resource whose schedule makes `copy` (the job for the first copy, the task for the others). */
-function feederSchedule(doc: PlanDocument, cls: DataClass, copy: Copy, index: number): string | undefined {
-  if (index === 1) return whenText(cls.schedule);
-  const byKey = (key: string | undefined) => (key ? doc.resources.find((r) => `${r.type}::${r.name}` === key) : undefined);
-  if (copy.kind === "nas-replica") return whenText(byKey(copy.resource)?.inputs["schedule"]);
-  if (copy.kind === "offsite-bucket") {
-    const bucket = copy.location.replace(/^S3 /, "");
-    const sync = doc.resources.find((r) => /:CloudSyncTask$/.test(r.type) && bucketOf(r) === bucket);
-    return whenText(sync?.inputs["schedule"]);
-  }
-  return whenText(byKey(copy.resource)?.inputs["schedule"]) ?? whenText(cls.schedule);
 }
 
 function copyMarks(copy: Copy): string {
@@ -187,10 +149,10 @@ export function flowGraph(doc: PlanDocument, options: { collapse?: boolean } = {
       });
     }
     let previous = sourceId;
-    cls.copies.forEach((copy, i) => {
+    cls.copies.forEach((copy) => {
       if (copy.original) return;
       const id = storeNode(copy);
-      const when = feederSchedule(doc, cls, copy, i);
+      const when = feedSchedule(doc, cls, copy)?.text;
       const keep = keepLine(copy);
       addEdge(previous, id, [when, keep].filter((l): l is string => l !== undefined));
       previous = id;

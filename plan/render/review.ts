@@ -153,7 +153,7 @@ function costLine(diff: ProtectionDiff): string {
   const c = diff.cost;
   if (!c) return "";
   const money = (n: number | undefined) => (n === undefined ? "none" : `${n.toFixed(2)} ${c.currency}`);
-  return `Monthly: ${money(c.before)} → ${money(c.after)}.`;
+  return c.before === c.after ? `Monthly: ${money(c.after)}, unchanged.` : `Monthly: ${money(c.before)} → ${money(c.after)}.`;
 }
 
 export function renderReviewText(diff: ProtectionDiff, ctx: ReviewContext): string {

@@ -30,6 +30,16 @@ export function renderText(doc: PlanDocument): string {
       ? textTable(["RESOURCE", "TYPE", ...KEEP_COLUMNS.map((k) => k.toUpperCase()), "OTHER"], retentionRows(doc))
       : "(none declared)",
   );
+  if (doc.flows.length) {
+    out.push("");
+    out.push("BACKUP VLAN FLOWS (everything else is dropped and logged)");
+    out.push(textTable(["FROM", "TO", "PORT", "WHY"], doc.flows.map((f) => [f.from, f.to, f.port, f.why])));
+  }
+  if (doc.keys.length) {
+    out.push("");
+    out.push("KEYS");
+    out.push(textTable(["KEY", "PROTECTS", "ROTATION", "NEXT", "OLD VERSIONS KEPT"], doc.keys.map((k) => [k.key, k.protects, k.rotation, k.nextRotation || "·", k.oldVersionsKept])));
+  }
   if (doc.cost) {
     out.push("");
     out.push("OFF-SITE COST (per month)");

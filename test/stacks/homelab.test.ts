@@ -105,4 +105,21 @@ describe("homelab stack under mocks", () => {
       ["/mnt/tank/borg", "COPY", "homelab-offsite-critical"],
     ]);
   });
+
+  test("the backup VLAN's firewall opens exactly the derived flows, default-deny", () => {
+    assert.deepEqual([...new Set(doc.flows.map((f) => f.port))].sort(), ["22/tcp", "443/tcp", "8007/tcp"]);
+    assert.deepEqual(doc.flows.filter((f) => f.to === "pbs" && f.port === "8007/tcp").map((f) => f.from).sort(), ["db01", "docker01", "pve1", "pve2", "pve3"]);
+    const cluster = ofType(doc, "proxmoxve:cluster/firewallLegacy:FirewallLegacy");
+    assert.equal(cluster.length, 1);
+    assert.equal(cluster[0]!.inputs["inputPolicy"], "DROP");
+    assert.equal(ofType(doc, "proxmoxve:network/linux/vlan:Vlan").length, 3, "one VLAN interface per PVE node");
+  });
+
+  test("the key inventory lists every secret and does not claim rotations that are not wired", () => {
+    const keys = new Map(doc.keys.map((k) => [k.key, k]));
+    assert.match(keys.get("PBS client encryption key")!.rotation, /^not rotated yet/);
+    assert.match(keys.get("off-site sync access key (IAM user homelab-offsite-sync)")!.nextRotation, /^\d{4}-\d{2}-\d{2}$/);
+    assert.ok(![...keys.keys()].some((k) => k.startsWith("PBS master key")));
+    assert.ok([...keys.keys()].some((k) => k.startsWith("rclone crypt")));
+  });
 });
