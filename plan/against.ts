@@ -49,7 +49,7 @@ export function documentFromJson(json: unknown): PlanDocument {
     // The JSON has no URNs; this one is unique per type and name, which is all the review needs.
     urn: `urn:pulumi:${stack}::json::${r.type}::${r.name}`,
   }));
-  const extra = Object.fromEntries(Object.entries(d).filter(([k]) => !["stack", "stackFile", "resources", "schedules", "retention", "outputs", "notes", "copies", "violations"].includes(k)));
+  const extra = Object.fromEntries(Object.entries(d).filter(([k]) => !["stack", "stackFile", "resources", "schedules", "retention", "outputs", "notes", "flows", "keys", "copies", "violations"].includes(k)));
   return {
     ...extra,
     stack,
@@ -59,6 +59,8 @@ export function documentFromJson(json: unknown): PlanDocument {
     retention: list<RetentionRow>("retention"),
     outputs: d["outputs"] && typeof d["outputs"] === "object" ? (d["outputs"] as Record<string, unknown>) : {},
     notes: list<string>("notes"),
+    flows: list<NonNullable<PlanDocument["flows"]>[number]>("flows"),
+    keys: list<NonNullable<PlanDocument["keys"]>[number]>("keys"),
     copies: list<DataClass>("copies"),
     violations: list<Violation>("violations"),
   };

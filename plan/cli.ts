@@ -85,13 +85,14 @@ export function validateStackFile(file: StackFile) {
 
 export async function plan(options: PlanOptions, cwd: string = process.cwd()): Promise<{ document: PlanDocument; rendered: string; diff?: ProtectionDiff }> {
   // The base plans in a child process while this one plans the change.
-  const base = options.against ? startBase(options.against, options.stackFile, cwd, (path) => validateStackFile(readStackFile(path))) : undefined;
+  let base: ReturnType<typeof startBase> | undefined;
   try {
+    base = options.against ? startBase(options.against, options.stackFile, cwd, (path) => validateStackFile(readStackFile(path))) : undefined;
     const after = await planOne(options);
-    if (!base) return { ...after, rendered: render(options.format, after.document) };
+    if (!base) return { ...after, rendered: renderPlan(options.format, after.document) };
     const before = await base.document;
     const diff = diffProtection(before, after.document, { objectives: { before: base.objectives, after: after.objectives } });
-    return { document: after.document, diff, rendered: render(options.format, after.document, { diff, info: base.info }) };
+    return { document: after.document, diff, rendered: renderPlan(options.format, after.document, { diff, info: base.info }) };
   } catch (e) {
     base?.cancel();
     if (e instanceof AgainstInputError) throw new PlanInputError(e.lines);
@@ -99,7 +100,8 @@ export async function plan(options: PlanOptions, cwd: string = process.cwd()): P
   }
 }
 
-function render(format: Format, document: PlanDocument, review?: { diff: ProtectionDiff; info: AgainstInfo }): string {
+/** The plan in a format, with the review of a change on top when there is one. */
+export function renderPlan(format: Format, document: PlanDocument, review?: { diff: ProtectionDiff; info: AgainstInfo }): string {
   if (!review) return format === "json" ? renderJson(document) : format === "markdown" ? renderMarkdown(document) : renderText(document);
   const ctx = { against: review.info, afterBlocking: blocking(document.violations).length };
   if (format === "json") {

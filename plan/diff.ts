@@ -8,7 +8,7 @@
  * a restore that now starts further away, a policy newly violated or newly exempted. Those are the
  * reviewer's decisions; everything else is context.
  */
-import { maxIntervalMinutes, parseCalendarEvent } from "../config/calendar";
+import { describeCalendarEvent, maxIntervalMinutes, parseCalendarEvent } from "../config/calendar";
 import { formatDuration } from "../config/duration";
 import { counts, type Copy, type DataClass } from "../model";
 import { DATA_BEARING } from "../policies/rules/data-protected";
@@ -114,6 +114,84 @@ export function intervalOf(schedule: string | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A schedule in words: a calendar event (PVE/PBS) or a cron object (TrueNAS). */
+export function whenText(schedule: unknown): string | undefined {
+  if (typeof schedule === "string") {
+    try {
+      return describeCalendarEvent(parseCalendarEvent(schedule));
+    } catch {
+      return schedule;
+    }
+  }
+  if (!schedule || typeof schedule !== "object" || Array.isArray(schedule)) return undefined;
+  const c = schedule as Record<string, unknown>;
+  if (!("minute" in c) || !("hour" in c)) return undefined;
+  const f = (k: string) => String(c[k] ?? "*");
+  const time = /^\d+$/.test(f("hour")) && /^\d+$/.test(f("minute")) ? `${f("hour").padStart(2, "0")}:${f("minute").padStart(2, "0")}` : undefined;
+  if (time && f("month") === "*") {
+    if (f("dom") === "*" && f("dow") === "*") return `daily ${time}`;
+    if (/^\d+$/.test(f("dom")) && f("dow") === "*") return `monthly on day ${f("dom")} ${time}`;
+    if (f("dom") === "*" && /^[0-7](,[0-7])*$/.test(f("dow"))) return `${f("dow").split(",").map((d) => WEEKDAYS[Number(d) % 7]).join(",")} ${time}`;
+  }
+  return `cron ${["minute", "hour", "dom", "month", "dow"].map(f).join(" ")}`;
+}
+
+/** A TrueNAS cron object as a calendar event, so its interval can be computed; undefined for steps and ranges cron has but calendars spell differently. */
+function cronAsCalendar(schedule: Record<string, unknown>): string | undefined {
+  const f = (k: string) => String(schedule[k] ?? "*");
+  const list = /^(\*|\d+(,\d+)*)$/;
+  if (!["minute", "hour", "dom", "month", "dow"].every((k) => list.test(f(k)))) return undefined;
+  const dow = f("dow") === "*" ? "" : `${f("dow").split(",").map((n) => WEEKDAYS[Number(n) % 7]).join(",")} `;
+  return `${dow}*-${f("month")}-${f("dom")} ${f("hour")}:${f("minute")}`;
+}
+
+export interface FeedSchedule {
+  /** The schedule in words. */
+  text: string;
+  /** Worst-case minutes between two runs, when known. */
+  interval?: number;
+}
+
+function feedOf(schedule: unknown): FeedSchedule | undefined {
+  const text = whenText(schedule);
+  if (!text) return undefined;
+  const calendar = typeof schedule === "string" ? schedule : cronAsCalendar(schedule as Record<string, unknown>);
+  const interval = intervalOf(calendar);
+  return { text, ...(interval !== undefined ? { interval } : {}) };
+}
+
+function bucketInput(r: PlanResource): string | undefined {
+  const direct = r.inputs["bucket"];
+  if (typeof direct === "string") return direct;
+  const attrs = r.inputs["attributes"];
+  const nested = attrs && typeof attrs === "object" ? (attrs as Record<string, unknown>)["bucket"] : undefined;
+  return typeof nested === "string" ? nested : undefined;
+}
+
+/**
+ * When a copy is made: the class's job for the first backup copy, the replication task for a NAS
+ * replica, the cloud sync for a bucket. Downstream copies lag by their own schedule, so it is part
+ * of what a restore from them can lose.
+ */
+export function feedSchedule(doc: PlanDocument, cls: DataClass, copy: Copy): FeedSchedule | undefined {
+  const backups = cls.copies.filter((c) => !c.original);
+  if (backups[0] === copy || copy.kind === "pbs-datastore" || copy.kind === "borg-repository") return feedOf(cls.schedule);
+  if (copy.kind === "nas-replica") return feedOf(doc.resources.find((r) => `${r.type}::${r.name}` === copy.resource)?.inputs["schedule"]);
+  if (copy.kind === "offsite-bucket") {
+    const bucket = copy.location.replace(/^S3 /, "");
+    const syncs = doc.resources.filter((r) => /:CloudSyncTask$/.test(r.type) && bucketInput(r) === bucket);
+    // Several NAS paths may sync into one bucket: the one that uploads the previous copy feeds this one.
+    const previous = cls.copies[cls.copies.indexOf(copy) - 1];
+    const mount = previous?.kind === "nas-replica" ? `/mnt/${previous.location.replace(/^TrueNAS /, "")}` : /^borg ssh:\/\/[^/]+(\/.*)$/.exec(previous?.location ?? "")?.[1];
+    const path = (r: PlanResource) => (typeof r.inputs["path"] === "string" ? (r.inputs["path"] as string) : "");
+    const sync = syncs.find((r) => mount !== undefined && (mount === path(r) || mount.startsWith(`${path(r)}/`))) ?? syncs[0];
+    return feedOf(sync?.inputs["schedule"]);
+  }
+  return undefined;
 }
 
 const DAYS_PER: Record<string, number> = { last: 0, hourly: 1 / 24, daily: 1, weekly: 7, monthly: 30.44, yearly: 365 };
@@ -243,8 +321,16 @@ function retentionChanges(subject: string, a: Copy, b: Copy): Change[] {
   return out;
 }
 
-function copyPairChanges(subject: string, a: Copy, b: Copy): Change[] {
+function copyPairChanges(subject: string, a: Copy, b: Copy, feeds: { before?: FeedSchedule; after?: FeedSchedule }): Change[] {
   const out: Change[] = [];
+  const fa = feeds.before;
+  const fb = feeds.after;
+  if (fa && fb && fa.text !== fb.text) {
+    const known = fa.interval !== undefined && fb.interval !== undefined;
+    const direction: Direction = known ? ((fb.interval as number) > (fa.interval as number) ? "weaker" : (fb.interval as number) < (fa.interval as number) ? "stronger" : "neutral") : "neutral";
+    const lag = known && fa.interval !== fb.interval ? `; it can lag up to ${formatDuration(fa.interval as number)} → ${formatDuration(fb.interval as number)} behind` : "";
+    out.push({ kind: "schedule", direction, subject, message: `${b.location} is updated ${direction === "weaker" ? "less often" : direction === "stronger" ? "more often" : "at another time"}: ${fa.text} → ${fb.text}${lag}`, before: fa.text, after: fb.text });
+  }
   if (a.location !== b.location) {
     out.push({ kind: "copy-moved", direction: "neutral", subject, message: `copy moved: ${a.location} → ${b.location}`, before: a.location, after: b.location });
   }
@@ -277,7 +363,7 @@ function judgeObjectives(before: TierObjective | undefined, after: TierObjective
   return "neutral";
 }
 
-function classChanges(a: DataClass, b: DataClass, options: DiffOptions): Change[] {
+function classChanges(a: DataClass, b: DataClass, options: DiffOptions, docs: { before: PlanDocument; after: PlanDocument }): Change[] {
   const subject = b.name;
   const out: Change[] = [];
   const objBefore = options.objectives?.before;
@@ -315,7 +401,12 @@ function classChanges(a: DataClass, b: DataClass, options: DiffOptions): Change[
   for (const c of gained) {
     out.push({ kind: "copy-gained", direction: "stronger", subject, message: `copy gained: ${describeCopy(c)}${tally}`, after: c.location });
   }
-  for (const [x, y] of pairs) out.push(...copyPairChanges(subject, x, y));
+  for (const [x, y] of pairs) {
+    // The first backup copy is fed by the job, whose schedule change is reported above.
+    const first = x === a.copies.find((c) => !c.original) || x.kind === "pbs-datastore" || x.kind === "borg-repository";
+    const feeds = first ? {} : { before: feedSchedule(docs.before, a, x), after: feedSchedule(docs.after, b, y) };
+    out.push(...copyPairChanges(subject, x, y, { ...(feeds.before ? { before: feeds.before } : {}), ...(feeds.after ? { after: feeds.after } : {}) }));
+  }
 
   const ra = restoreSource(a);
   const rb = restoreSource(b);
@@ -335,6 +426,11 @@ function classChanges(a: DataClass, b: DataClass, options: DiffOptions): Change[
   }
   return out;
 }
+
+const WEAKENING_ORDER: ChangeKind[] = [
+  "class-removed", "copy-lost", "restore-path", "tier", "objective", "schedule", "retention", "copy-property",
+  "resource", "policy-exempted", "policy-violated", "copy-moved", "source", "cost", "class-added", "copy-gained", "policy-resolved",
+];
 
 function violationKey(v: Violation): string {
   return `${v.id}\u0000${v.subject}`;
@@ -461,12 +557,20 @@ export function diffProtection(before: PlanDocument, after: PlanDocument, option
     } else if (!x && y) {
       classes.push({ name, status: "added", ...facts, changes: [{ kind: "class-added", direction: "stronger", subject: name, message: `newly backed up: ${y.copies.map((c) => c.location).join(" → ")}` }] });
     } else if (x && y) {
-      const changes = classChanges(x, y, options);
+      const changes = classChanges(x, y, options, { before, after });
       classes.push({ name, status: changes.length ? "changed" : "unchanged", ...facts, changes });
     }
   }
+  // A requirement that stops applying because the class left its tier is not an improvement.
+  const downgraded = new Map(classes.flatMap((c) => c.changes.filter((x) => x.kind === "tier" && x.direction === "weaker").map((x) => [x.subject, x] as const)));
   const tiersInUse = new Set([...before.copies, ...after.copies].map((c) => c.tier).filter((t): t is string => t !== undefined));
   const policies = policyChanges(before.violations, after.violations);
+  for (const change of policies.changes) {
+    const tier = change.kind === "policy-resolved" ? downgraded.get(change.subject) : undefined;
+    if (!tier) continue;
+    change.direction = "neutral";
+    change.message = change.message.replace(" resolved (", ` no longer applies after ${tier.message.split(" (")[0]} (`);
+  }
   const other: Change[] = [...objectiveChanges(options, tiersInUse), ...policies.changes, ...resourceChanges(before.resources, after.resources)];
   const costBefore = monthlyCostOf(before);
   const costAfter = monthlyCostOf(after);
@@ -480,13 +584,16 @@ export function diffProtection(before: PlanDocument, after: PlanDocument, option
     }
   }
   const changes = [...classes.flatMap((c) => c.changes), ...other];
+  // What can block or lose data comes first; within a kind, the class order above.
+  const weakenings = changes.filter((c) => c.direction === "weaker").map((c, i) => ({ c, i }));
+  weakenings.sort((x, y) => (x.c.blocking ? 0 : 1) - (y.c.blocking ? 0 : 1) || WEAKENING_ORDER.indexOf(x.c.kind) - WEAKENING_ORDER.indexOf(y.c.kind) || x.i - y.i);
   return {
     before: { stack: before.stack, stackFile: before.stackFile },
     after: { stack: after.stack, stackFile: after.stackFile },
     classes,
     other,
     changes,
-    weakenings: changes.filter((c) => c.direction === "weaker"),
+    weakenings: weakenings.map((w) => w.c),
     strengthenings: changes.filter((c) => c.direction === "stronger"),
     policies: { newlyViolated: policies.newlyViolated, resolved: policies.resolved, newlyExempted: policies.newlyExempted },
     ...(cost ? { cost } : {}),
@@ -495,5 +602,5 @@ export function diffProtection(before: PlanDocument, after: PlanDocument, option
 
 /** A document with nothing in it: the base of a stack that did not exist before the change. */
 export function emptyDocument(stack: string, stackFile: string): PlanDocument {
-  return { stack, stackFile, resources: [], schedules: [], retention: [], outputs: {}, notes: [], copies: [], violations: [] };
+  return { stack, stackFile, resources: [], schedules: [], retention: [], outputs: {}, notes: [], flows: [], keys: [], copies: [], violations: [] };
 }

@@ -71,11 +71,9 @@ export function escapeLabel(text: string): string {
     .replace(/`/g, "#96;");
 }
 
-const KEEP_SHORT: Record<string, string> = { last: "last", hourly: "hourly", daily: "daily", weekly: "weekly", monthly: "monthly", yearly: "yearly" };
-
 function keepLine(copy: Copy): string | undefined {
   const parts: string[] = [];
-  if (copy.keep && Object.keys(copy.keep).length) parts.push(Object.entries(copy.keep).map(([k, n]) => `${n} ${KEEP_SHORT[k] ?? k}`).join(", "));
+  if (copy.keep && Object.keys(copy.keep).length) parts.push(Object.entries(copy.keep).map(([k, n]) => `${n} ${k}`).join(", "));
   else if (copy.retention && !/^\d+ days$/.test(copy.retention)) parts.push(copy.retention);
   else if (copy.retentionDays !== undefined) parts.push(formatDays(copy.retentionDays));
   if (copy.lockDays) parts.push(`locked ${formatDays(copy.lockDays)}`);
