@@ -8,6 +8,7 @@
  * `quiesce-start` (the hook, on_error, the script's EXIT trap, systemd's ExecStopPost) start
  * exactly those, and never one an operator had stopped on purpose.
  */
+import { borgSshCommand } from "./borgmatic-config";
 import { agentFiles, resolved, type AgentSpec, type ResolvedAgentSpec } from "./spec";
 import { shellQuote } from "./shell";
 
@@ -15,6 +16,9 @@ export function renderQuiesceScript(input: AgentSpec | ResolvedAgentSpec): strin
   const spec = resolved(input);
   const files = agentFiles(spec);
   const stop = spec.docker.filter((d) => d.stopDuringBackup).map((d) => shellQuote(d.container));
+  const repos = [spec.repository.url].map((u) => shellQuote(u)).join(" ");
+  const ssh = borgSshCommand(spec);
+  const sshExport = ssh ? `export BORG_RSH=${shellQuote(ssh)}\n` : "";
   return `#!/bin/bash
 # homelab-backup agent "${spec.name}": runs borgmatic with this agent's config and secrets.
 # Written by Pulumi: edits here are overwritten.
@@ -74,6 +78,30 @@ set +a
 trap 'quiesce_start || true' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
-borgmatic --config "$CONFIG" --syslog-verbosity -1 "$@"
+if [ "$#" -gt 0 ]; then
+  exec borgmatic --config "$CONFIG" --syslog-verbosity -1 "$@"
+fi
+
+# A database dump that fails mid-stream can still leave a new archive holding a partial dump,
+# which "restore --archive latest" would pick. A failed scheduled run removes the archives it
+# created (and only those); earlier archives are never touched.
+${sshExport}REPOS=(${repos})
+archives() { borg list --short --glob-archives ${shellQuote(`${spec.name}-*`)} "$1" 2>/dev/null | sort || true; }
+declare -A BEFORE
+for repo in "\${REPOS[@]}"; do BEFORE[$repo]="$(archives "$repo")"; done
+set +e
+borgmatic --config "$CONFIG" --syslog-verbosity -1
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+  for repo in "\${REPOS[@]}"; do
+    comm -13 <(printf '%s\n' "\${BEFORE[$repo]}") <(archives "$repo") | while read -r name; do
+      [ -n "$name" ] || continue
+      echo "homelab-backup: removing $name, created by this failed run" >&2
+      borg delete "$repo::$name" || true
+    done
+  done
+fi
+exit "$rc"
 `;
 }
