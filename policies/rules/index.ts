@@ -3,6 +3,8 @@ import type { Rule } from "../rule";
 import { copiesEncrypted } from "./copies-encrypted";
 import { copiesVerified } from "./copies-verified";
 import { dataProtected } from "./data-protected";
+import { firewallDefaultDeny } from "./firewall-default-deny";
+import { offsiteRetention } from "./offsite-retention";
 import { immutableCopy } from "./immutable-copy";
 import { maintenanceWindow } from "./maintenance-window";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
@@ -21,9 +23,11 @@ export const RULES: readonly Rule[] = [
   restoreTest,
   scheduleMeetsRpo,
   onsiteRetention,
+  offsiteRetention,
   copiesEncrypted,
   dataProtected,
   syncNeverDeletes,
   noPlaintextSecrets,
+  firewallDefaultDeny,
   maintenanceWindow,
 ];

@@ -106,7 +106,7 @@ describe("npm run plan", () => {
     assert.equal(r.code, 2, r.stderr);
     const doc = JSON.parse(r.stdout);
     const ids = doc.violations.filter((v: { enforcement: string }) => v.enforcement === "mandatory").map((v: { id: string; subject: string }) => `${v.id} ${v.subject}`);
-    assert.deepEqual(ids, ["HB-RET-ONSITE database-vms", "HB-RET-ONSITE lab-apps"]);
+    assert.deepEqual(ids, ["HB-RET-ONSITE database-vms", "HB-RET-ONSITE lab-apps", "HB-RET-OFFSITE database-vms @ S3 lab-offsite-critical"]);
     const lowered = runPlan(["--stack", "lab", "--format", "json"]);
     assert.equal(lowered.code, 0, lowered.stderr);
   });
