@@ -78,6 +78,8 @@ export function shortType(type: string): string {
   const parts = type.split(":");
   if (parts.length === 3) {
     const module = (parts[1] as string).split("/")[0] as string;
+    // Components read as such, so `critical (pbs.Datastore component)` and its PBS datastore differ.
+    if (parts[0] === "homelab") return `${module === "index" ? "homelab" : module}.${parts[2]} component`;
     return module === "index" ? `${parts[0]}.${parts[2]}` : `${module}.${parts[2]}`;
   }
   return type;
