@@ -3,7 +3,7 @@
  * the `<agent>-deploy` command) says which sources, databases and volumes it protects, where its
  * repository is and which checks verify it; its repository init says how it is encrypted.
  */
-import type { Copy, DataClass } from "./copies";
+import { originalCopy, type Copy, type DataClass } from "./copies";
 import { offsiteCopiesOf } from "./downstream";
 import { str, T, type ModelResource, type ResourceIndex } from "./resource";
 
@@ -62,18 +62,7 @@ export function agentClasses(index: ResourceIndex, tierOf: (service: string | un
     const initText = init ? (str(init.props["create"]) ?? "") : "";
     const encrypted = !/--encryption(=| )none/.test(initText) && /--encryption|repokey|keyfile/.test(initText + script);
     const copiesOf = (what: string): Copy[] => {
-      const copies: Copy[] = [{
-        location: `${agent.name} ${what}`,
-        kind: "source",
-        medium: "local-disk",
-        site: "onsite",
-        encrypted: false,
-        immutable: false,
-        verified: false,
-        verification: "the original",
-        protected: false,
-        original: true,
-      }];
+      const copies: Copy[] = [originalCopy(`${agent.name} ${what}`)];
       for (const repository of deployed.repositories) {
         const path = repositoryPath(repository);
         const onNas = path.startsWith("/mnt/");

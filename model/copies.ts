@@ -134,20 +134,7 @@ export function protectionModel(resources: readonly ModelResource[], downstream:
     const guests = Array.isArray(job.props["vmids"]) && (job.props["vmids"] as unknown[]).length
       ? `VMs ${(job.props["vmids"] as unknown[]).join(", ")}`
       : str(job.props["pool"]) ? `pool ${str(job.props["pool"])}` : "guests";
-    const copies: Copy[] = [
-      {
-        location: `PVE ${guests}`,
-        kind: "source",
-        medium: "local-disk",
-        site: "onsite",
-        encrypted: false,
-        immutable: false,
-        verified: false,
-        verification: "the original",
-        protected: false,
-        original: true,
-      },
-    ];
+    const copies: Copy[] = [originalCopy(`PVE ${guests}`)];
     const pbs = pbsCopy(index, storages.get(str(job.props["storage"]) ?? ""), datastores);
     if (pbs) {
       copies.push(pbs.copy);
@@ -172,6 +159,22 @@ export function protectionModel(resources: readonly ModelResource[], downstream:
   const tiers = new Map(classes.map((c) => [c.name, c.tier]));
   classes.push(...agentClasses(index, (service) => (service ? tiers.get(service) : undefined)));
   return classes;
+}
+
+/** The data where it lives: counts as a copy for 3-2-1, needs no encryption or verification. */
+export function originalCopy(location: string): Copy {
+  return {
+    location,
+    kind: "source",
+    medium: "local-disk",
+    site: "onsite",
+    encrypted: false,
+    immutable: false,
+    verified: false,
+    verification: "the original",
+    protected: false,
+    original: true,
+  };
 }
 
 /** 3-2-1 counts of a class. */
