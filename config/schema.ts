@@ -221,7 +221,7 @@ const datastore = z
         ignoreVerified: z.boolean().default(true),
       })
       .strict()
-      .default({ schedule: "Sat *-*-* 06:00", outdatedAfterDays: 30, ignoreVerified: true }),
+      .prefault({}),
     /** Prune job schedule (after the nightly backups, before GC). @default "*-*-* 05:00" */
     pruneSchedule: calendar.default("*-*-* 05:00"),
     /**
@@ -361,15 +361,15 @@ export const strategySchema = z
             monthly: z.number().int().min(1).default(12),
           })
           .strict()
-          .default({ hourly: 24, daily: 7, weekly: 4, monthly: 12 }),
+          .prefault({}),
         /** Off-site archive retention per class. */
         offsite: z
           .object({ monthly: duration.default("2y"), yearly: duration.default("5y"), critical: duration.default("7y") })
           .strict()
-          .default({ monthly: "2y", yearly: "5y", critical: "7y" }),
+          .prefault({}),
       })
       .strict()
-      .default({ onsite: { hourly: 24, daily: 7, weekly: 4, monthly: 12 }, offsite: { monthly: "2y", yearly: "5y", critical: "7y" } }),
+      .prefault({}),
     exclusions: z
       .object({
         /** vzdump exclude paths for what the strategy does not back up (temp files, caches, ISO images). */
@@ -378,7 +378,7 @@ export const strategySchema = z
         stdexcludes: z.boolean().default(true),
       })
       .strict()
-      .default({ paths: ["/tmp/?*", "/var/tmp/?*", "/var/cache/?*", "*.iso"], stdexcludes: true }),
+      .prefault({}),
     network: z
       .object({
         backupVlan: z
@@ -395,7 +395,7 @@ export const strategySchema = z
         offsitePath: z
           .object({ kind: z.enum(["vpn", "egress"]), name: z.string().min(1), cidr: cidr.default("0.0.0.0/0") })
           .strict()
-          .default({ kind: "egress", name: "wan", cidr: "0.0.0.0/0" }),
+          .prefault({ kind: "egress", name: "wan" }),
       })
       .strict(),
     security: z
@@ -408,14 +408,14 @@ export const strategySchema = z
         kmsRotationDays: z.number().int().min(90, { error: "expected 90 to 2560 days (AWS's bounds)" }).max(2560, { error: "expected 90 to 2560 days (AWS's bounds)" }).default(365),
       })
       .strict()
-      .default({ clientSideEncryption: true, keyRotationDays: 90, kmsRotationDays: 365 }),
+      .prefault({}),
     monitoring: z
       .object({
         capacityThresholdPercent: z.number().int().min(1).max(99).default(80),
         targets: z.array(notificationTarget).default([]),
       })
       .strict()
-      .default({ capacityThresholdPercent: 80, targets: [] }),
+      .prefault({}),
     agents: z.array(agent).default([]),
     offsite: z
       .object({
@@ -434,15 +434,7 @@ export const strategySchema = z
         ]),
       })
       .strict()
-      .default({
-        syncSchedule: "*-*-01 04:00",
-        rcloneEncryption: true,
-        classes: [
-          { name: "monthly", sizeGb: 100, objects: 1000 },
-          { name: "yearly", sizeGb: 100, objects: 1000 },
-          { name: "critical", sizeGb: 100, objects: 1000 },
-        ],
-      }),
+      .prefault({}),
     protection: z
       .object({
         /** Names of data-bearing resources the user allows `pulumi destroy` to delete. */
@@ -451,7 +443,7 @@ export const strategySchema = z
           .default([]),
       })
       .strict()
-      .default({ allowDestroy: [] }),
+      .prefault({}),
   })
   .strict();
 

@@ -165,6 +165,24 @@ export function readPolicyConfig(file: StackFile): Partial<PolicyConfig> | undef
   return entries.find((e) => e?.settings)?.settings;
 }
 
+/**
+ * Prints a failure for the user and returns the exit code: 1 for bad input (one line per
+ * problem, no stack trace), 3 for anything else.
+ */
+export function reportFailure(e: unknown, command: string): number {
+  if (e instanceof PlanInputError) {
+    process.stderr.write(e.lines.join("\n") + "\n");
+    return 1;
+  }
+  // A ConfigError raised inside the program (same validation, reached another way).
+  if (e instanceof Error && e.name === "RunError") {
+    process.stderr.write(e.message + "\n");
+    return 1;
+  }
+  process.stderr.write(`${command} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  return 3;
+}
+
 async function main(): Promise<number> {
   try {
     const options = parseArgs(process.argv.slice(2));
@@ -173,17 +191,7 @@ async function main(): Promise<number> {
     else process.stdout.write(rendered);
     return blocking(document.violations).length > 0 ? 2 : 0;
   } catch (e) {
-    if (e instanceof PlanInputError) {
-      process.stderr.write(e.lines.join("\n") + "\n");
-      return 1;
-    }
-    // A ConfigError raised inside the program (same validation, reached another way).
-    if (e instanceof Error && e.name === "RunError") {
-      process.stderr.write(e.message + "\n");
-      return 1;
-    }
-    process.stderr.write(`plan failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 3;
+    return reportFailure(e, "plan");
   }
 }
 

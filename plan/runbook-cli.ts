@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { objectivesOf } from "./against";
-import { plan, PlanInputError, validateStackFile } from "./cli";
+import { plan, PlanInputError, reportFailure, validateStackFile } from "./cli";
 import { renderRunbook } from "./runbook";
 import { readStackFile, StackFileError } from "./stack-file";
 
@@ -63,16 +63,7 @@ async function main(): Promise<number> {
     else process.stdout.write(text);
     return 0;
   } catch (e) {
-    if (e instanceof PlanInputError) {
-      process.stderr.write(e.lines.join("\n") + "\n");
-      return 1;
-    }
-    if (e instanceof Error && e.name === "RunError") {
-      process.stderr.write(e.message + "\n");
-      return 1;
-    }
-    process.stderr.write(`runbook failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 3;
+    return reportFailure(e, "runbook");
   }
 }
 

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Secrets } from "../config/load";
 import type { KeepPolicy, Strategy } from "../config/strategy";
-import { PbsDatastoreStack, type NotificationEndpointSpec, type PruneJobSpec } from "../components/pbs/primary";
+import { JOB_EVENT_TYPES, PbsDatastoreStack, type NotificationEndpointSpec, type PruneJobSpec } from "../components/pbs/primary";
 
 export interface PrimaryTier {
   datastores: Record<string, PbsDatastoreStack>;
@@ -89,7 +89,7 @@ export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secre
                 name: `${d.name}-jobs`.slice(0, 32),
                 targets: targets.map((t) => t.name),
                 matchSeverity: ["warning", "error"],
-                matchField: [`exact:type=gc,prune,verify,verification,sync`, `exact:datastore=${d.name}`],
+                matchField: [`exact:type=${JOB_EVENT_TYPES}`, `exact:datastore=${d.name}`],
                 mode: "all" as const,
                 comment: `jobs of datastore ${d.name}`,
               }],
