@@ -95,6 +95,13 @@ const hosts = z
         adminUser: z.string().default("root@pam"),
         /** Name of that token (its secret is the `pbsApiToken` secret). @default "homelab-backup" */
         adminTokenName: z.string().default("homelab-backup"),
+        /** Usable size of the ZFS pool holding the datastores, for the capacity projection. Unset: not projected. */
+        poolCapacityGb: z.number().positive().optional(),
+        /**
+         * Share of a service's data that changes per day; with deduplication only the changed chunks of
+         * each retained day take new space. For the capacity projection. @default 2
+         */
+        dailyChangePercent: z.number().min(0).max(100).default(2),
         /** PBS user for PVE's storage token. @default "pve-backup@pbs" */
         pveUser: z.string().regex(/^[^\s@]+@[A-Za-z0-9_-]+$/, { error: "expected user@realm" }).default("pve-backup@pbs"),
       })
@@ -106,6 +113,8 @@ const hosts = z
         /** SHA-256 fingerprint of the TrueNAS certificate, for self-signed certificates. */
         fingerprint: fingerprint.optional(),
         backupAddress: ipv4,
+        /** Usable size of the pool the replicas land on, for the capacity projection. Unset: not projected. */
+        poolCapacityGb: z.number().positive().optional(),
         /** Pool the replicas land on. @default "tank" */
         pool: z.string().default("tank"),
         /** API user whose key is the `truenasApiKey` secret. @default "root" */
@@ -191,6 +200,13 @@ const service = z
     expectedDuration: duration.optional(),
     /** Protected data size, for capacity and cost maths. @default 50 */
     sizeGb: z.number().min(0).default(50),
+    /** Dead-man's switch (healthchecks.io style): pinged at job start, success and failure. */
+    healthcheckUrl: httpsUrl.optional(),
+    /**
+     * Run inside a restored guest through the QEMU guest agent to prove the service works (restore
+     * tests and the restore wizard's validation), e.g. `systemctl is-active nginx`.
+     */
+    checkCommand: z.string().min(1).optional(),
   })
   .strict();
 
@@ -265,6 +281,8 @@ const agentDatabase = z
     username: z.string().optional(),
     /** The password comes from the `agentDatabasePasswords` secret, key `<agent>.<kind>.<name>`. @default true */
     password: z.boolean().default(true),
+    /** Query the database restore test runs on the restored copy; it must return a row. @default a count of the restored tables, which must be above 0 */
+    checkQuery: z.string().min(1).optional(),
   })
   .strict();
 
@@ -417,6 +435,52 @@ export const strategySchema = z
       .strict()
       .prefault({}),
     agents: z.array(agent).default([]),
+    verification: z
+      .object({
+        restoreTests: z
+          .object({
+            /** Declare the restore tests (the strategy asks for them; the HB-RESTORE policy checks). @default true */
+            enabled: z.boolean().default(true),
+            /** PVE node the scratch guests are restored on. @default the first node */
+            node: safeId.optional(),
+            /** VM ids reserved for scratch guests: no production guest may use one. @default 9900-9999 */
+            scratchVmids: z
+              .object({ from: z.number().int().min(100).max(999999999).default(9900), to: z.number().int().min(100).max(999999999).default(9999) })
+              .strict()
+              .prefault({}),
+            /** A bridge with no uplink: restored guests must not meet production on the network. @default "vmbr9" */
+            bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, { error: "expected a Linux bridge name such as vmbr9" }).default("vmbr9"),
+            /** PVE storage the scratch disks land on. @default "local-zfs" */
+            scratchStorage: safeId.default("local-zfs"),
+            /** Random restore test, after the weekly backups. @default "Sun *-*-* 09:00" */
+            weekly: calendar.default("Sun *-*-* 09:00"),
+            /** Full restore test of `monthlyServices`. @default "Sun *-*-01..07 10:00" */
+            monthly: calendar.default("Sun *-*-01..07 10:00"),
+            /** Services whose every guest the monthly test restores. @default the services of tiers that go off-site */
+            monthlyServices: z.array(safeId).optional(),
+            /** Only backups at most this old are picked by the weekly test. @default "7d" */
+            maxBackupAge: duration.default("7d"),
+            /** How long a restored guest may take to answer. @default "10m" */
+            bootTimeout: duration.default("10m"),
+            /** JSON lines the report reads. @default "/var/log/homelab-backup/restore-tests.jsonl" */
+            log: z.string().regex(/^\/\S+$/, { error: "expected an absolute path" }).default("/var/log/homelab-backup/restore-tests.jsonl"),
+            /** Monthly database restore test on each agent with databases. @default "Sun *-*-01..07 11:00" */
+            databaseSchedule: calendar.default("Sun *-*-01..07 11:00"),
+          })
+          .strict()
+          .prefault({}),
+        checks: z
+          .object({
+            /** Capacity check on the PBS host and the NAS. @default "*-*-* *:05" */
+            capacity: calendar.default("*-*-* *:05"),
+            /** Newest backup of every service against its tier's RPO, and long-running jobs. @default "*-*-* *:10" */
+            freshness: calendar.default("*-*-* *:10"),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     offsite: z
       .object({
         /**
@@ -463,6 +527,8 @@ export const SECRET_KEYS = [
   "notificationSecrets",
   /** The SSH private key the library deploys host agents with. */
   "agentSshPrivateKey",
+  /** The SSH private key the library deploys to PVE nodes and the PBS host with (restore tests, checks, the vzdump hook). */
+  "hostSshPrivateKey",
   /** A map of `<agent>.<kind>.<database>` (db01.postgresql.all) → that database's password, for the agents' dumps. */
   "agentDatabasePasswords",
 ] as const;

@@ -46,6 +46,10 @@ export interface Service {
   offsite: boolean;
   expectedDurationMinutes: number;
   sizeGb: number;
+  /** Dead-man's switch URL pinged by the vzdump hook. */
+  healthcheckUrl?: string;
+  /** Run in a restored guest to prove the service works. */
+  checkCommand?: string;
 }
 
 export type Datastore = Omit<RawStrategy["datastores"][number], "path" | "dataset"> & {
@@ -87,6 +91,20 @@ export interface Strategy {
   monitoring: RawStrategy["monitoring"];
   agents: (RawStrategy["agents"][number] & { schedule: CalendarEvent; keep: KeepPolicy; tier: Tier })[];
   offsite: { syncSchedule: CalendarEvent; rcloneEncryption: boolean; classes: OffsiteClass[] };
+  verification: {
+    restoreTests: Omit<RawStrategy["verification"]["restoreTests"], "node" | "monthlyServices"> & {
+      /** The PVE node scratch guests are restored on. */
+      node: string;
+      weeklyEvent: CalendarEvent;
+      monthlyEvent: CalendarEvent;
+      databaseEvent: CalendarEvent;
+      /** Services the monthly full restore covers (default: the off-site ones). */
+      monthlyServices: string[];
+      maxBackupAgeMinutes: number;
+      bootTimeoutMinutes: number;
+    };
+    checks: { capacity: CalendarEvent; freshness: CalendarEvent };
+  };
   protection: RawStrategy["protection"];
   /** NAS datasets snapshotted by TrueNAS itself (the file server's data). */
   nasDatasets: { dataset: string; schedule: CalendarEvent; retentionDays: number; recursive: boolean }[];

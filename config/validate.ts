@@ -257,6 +257,8 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       offsite,
       expectedDurationMinutes: expected,
       sizeGb: s.sizeGb,
+      ...(s.healthcheckUrl !== undefined ? { healthcheckUrl: s.healthcheckUrl } : {}),
+      ...(s.checkCommand !== undefined ? { checkCommand: s.checkCommand } : {}),
     });
   });
 
@@ -313,6 +315,27 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       if (other !== undefined && other !== s.name) {
         problems.push({ path: `services[${i}].guests.vmids`, message: `${id} is already backed up by service ${show(other)}; expected each VM id in one service` });
       } else owner.set(id, s.name);
+    }
+  });
+
+  // Restore tests: scratch guests must never collide with a production guest.
+  const rt = cfg.verification.restoreTests;
+  const scratch = rt.scratchVmids;
+  if (scratch.from > scratch.to) {
+    problems.push({ path: "verification.restoreTests.scratchVmids", message: `${scratch.from}-${scratch.to} is empty; expected from <= to` });
+  } else {
+    for (const [id, service] of owner) {
+      if (id >= scratch.from && id <= scratch.to) {
+        problems.push({ path: "verification.restoreTests.scratchVmids", message: `${scratch.from}-${scratch.to} contains VM ${id} of service ${show(service)}; expected a range no production guest uses` });
+      }
+    }
+  }
+  if (rt.node !== undefined && !cfg.hosts.pve.nodes.some((n) => n.name === rt.node)) {
+    problems.push({ path: "verification.restoreTests.node", message: `${show(rt.node)} is not a PVE node; expected one of ${cfg.hosts.pve.nodes.map((n) => n.name).join(", ")}` });
+  }
+  (rt.monthlyServices ?? []).forEach((name, i) => {
+    if (!cfg.services.some((s) => s.name === name)) {
+      problems.push({ path: `verification.restoreTests.monthlyServices[${i}]`, message: `${show(name)} is not a service; expected one of ${cfg.services.map((s) => s.name).join(", ")}` });
     }
   });
 
@@ -400,6 +423,19 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       security: cfg.security,
       monitoring: cfg.monitoring,
       agents,
+      verification: {
+        restoreTests: {
+          ...rt,
+          node: rt.node ?? (cfg.hosts.pve.nodes[0] as { name: string }).name,
+          weeklyEvent: parseCalendarEvent(rt.weekly),
+          monthlyEvent: parseCalendarEvent(rt.monthly),
+          databaseEvent: parseCalendarEvent(rt.databaseSchedule),
+          monthlyServices: rt.monthlyServices ?? services.filter((s) => s.offsite).map((s) => s.name),
+          maxBackupAgeMinutes: parseDuration(rt.maxBackupAge) as number,
+          bootTimeoutMinutes: parseDuration(rt.bootTimeout) as number,
+        },
+        checks: { capacity: parseCalendarEvent(cfg.verification.checks.capacity), freshness: parseCalendarEvent(cfg.verification.checks.freshness) },
+      },
       offsite: { syncSchedule: parseCalendarEvent(cfg.offsite.syncSchedule), rcloneEncryption: cfg.offsite.rcloneEncryption, classes },
       protection: cfg.protection,
       nasDatasets: cfg.hosts.truenas.localDatasets.map((l) => ({

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Secrets } from "../config/load";
 import type { KeepPolicy, Strategy } from "../config/strategy";
+import { projectDatastoreGb } from "../components/pbs/capacity";
 import { JOB_EVENT_TYPES, PbsDatastoreStack, type NotificationEndpointSpec, type PruneJobSpec } from "../components/pbs/primary";
 
 export interface PrimaryTier {
@@ -77,6 +78,16 @@ export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secre
         verifyNew: d.verifyNew,
         allowDestroy: allowDestroy.has(d.name),
         destroyDataOnDelete: d.destroyDataOnDelete,
+        ...(pbs.poolCapacityGb !== undefined
+          ? {
+              capacity: {
+                pool: d.dataset.split("/")[0] as string,
+                poolGb: pbs.poolCapacityGb,
+                projectedGb: projectDatastoreGb(services, pbs.dailyChangePercent),
+                thresholdPercent: strategy.monitoring.capacityThresholdPercent,
+              },
+            }
+          : {}),
         namespaces: d.namespaceNames,
         pruneJobs,
         verifyJob: { schedule: d.verify.schedule, ignoreVerified: d.verify.ignoreVerified, outdatedAfterDays: d.verify.outdatedAfterDays },

@@ -142,6 +142,9 @@ export class OffsiteArchive extends pulumi.ComponentResource {
     const regional = isAws ? { region: plan.region } : {};
     const keep = (allowed: boolean): pulumi.CustomResourceOptions => (allowed ? {} : { protect: true, retainOnDelete: true });
     const tags = (cls?: string) => (isAws ? { tags: { "homelab-backup:tier": "offsite", ...(cls ? { "homelab-backup:retention-class": cls } : {}) } } : {});
+    // What the class is expected to hold, for cost allocation and the HB-COST policy's
+    // small-object check: the per-object overhead of the archive classes depends on it.
+    const sizing = (c: ClassPlan): Record<string, string> => ({ "homelab-backup:expected-gb": String(c.sizeGb), "homelab-backup:expected-objects": String(c.objects) });
 
     const partition = isAws ? aws.getPartitionOutput({}, { parent: this }) : undefined;
     const arnOf = (bucket: string): pulumi.Output<string> => (partition ? partition.partition.apply((p) => bucketArn(p, bucket)) : pulumi.output(bucketArn("aws", bucket)));
@@ -186,7 +189,12 @@ export class OffsiteArchive extends pulumi.ComponentResource {
       const base = `${name}-${c.name}`;
       const allowed = plan.allowDestroy.includes(c.bucket);
       // Never forceDestroy: deleting a bucket must fail while it holds objects.
-      const bucket = new aws.s3.Bucket(base, { bucket: c.bucket, objectLockEnabled: true, forceDestroy: false, ...regional, ...tags(c.name) }, child(keep(allowed)));
+      const classTags = tags(c.name);
+      const bucket = new aws.s3.Bucket(
+        base,
+        { bucket: c.bucket, objectLockEnabled: true, forceDestroy: false, ...regional, ...("tags" in classTags ? { tags: { ...classTags.tags, ...sizing(c) } } : {}) },
+        child(keep(allowed)),
+      );
       const bucketName = bucket.bucket;
       // Kept when dropped from the program: deleting them would try to suspend versioning or clear
       // the default retention of a bucket whose data stays.

@@ -102,7 +102,34 @@ export const DATASTORE_FIELDS: FieldTable = {
   },
   // Provider-only: read on delete, never sent to PBS as a datastore setting.
   destroyDataOnDelete: { kind: "boolean", defaultValue: false },
+  // Provider-only: the library's space projection, registered so the HB-CAPACITY policy judges
+  // the resource PBS will hold rather than the config; never sent to PBS.
+  capacity: { kind: "object", validate: validateCapacity },
 };
+
+/** How much of its pool a datastore is expected to take (see `projectDatastoreGb`). */
+export interface DatastoreCapacity {
+  /** The ZFS pool the datastore's dataset lives on; datastores on one pool share it. */
+  readonly pool: string;
+  /** Usable size of that pool. */
+  readonly poolGb: number;
+  /** What this datastore is expected to hold at steady state. */
+  readonly projectedGb: number;
+  /** The strategy's alert threshold. */
+  readonly thresholdPercent: number;
+}
+
+function validateCapacity(value: unknown): string | undefined {
+  if (!isRecord(value)) return "expected an object";
+  if (typeof value.pool !== "string" || value.pool === "") return "pool must be a ZFS pool name";
+  for (const key of ["poolGb", "projectedGb"] as const) {
+    const v = value[key];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return `${key} must be a number of GB >= 0, got ${JSON.stringify(v)}`;
+  }
+  const t = value.thresholdPercent;
+  if (typeof t !== "number" || t < 1 || t > 99) return `thresholdPercent must be 1-99, got ${JSON.stringify(t)}`;
+  return undefined;
+}
 
 /**
  * DELETE parameters: `destroy-data` only when the resource's input says so, literally `true`.

@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CalendarError, parseCalendarEvent } from "../../config/calendar";
-import type { DatastoreTuning } from "./datastore";
+import type { DatastoreCapacity, DatastoreTuning } from "./datastore";
 import { NAMESPACE, SAFE_ID } from "./fields";
 import type { PbsConnectionArgs } from "./provider";
 import {
@@ -123,6 +123,8 @@ export interface PbsDatastoreStackArgs {
   readonly allowDestroy?: boolean;
   /** When the datastore is deleted, also delete its backup data (`destroy-data`). @default false */
   readonly destroyDataOnDelete?: boolean;
+  /** The expected share of its pool, registered for the HB-CAPACITY policy. @default none (not judged) */
+  readonly capacity?: DatastoreCapacity;
   /** Namespace paths to create ("critical", "archive/db"); missing parents are added. @default [] */
   readonly namespaces?: readonly string[];
   /** @default [] (no retention: nothing is ever pruned) */
@@ -302,6 +304,7 @@ export class PbsDatastoreStack extends pulumi.ComponentResource {
         verifyNew: args.verifyNew ?? true,
         tuning: args.tuning,
         destroyDataOnDelete: args.destroyDataOnDelete ?? false,
+        ...(args.capacity ? { capacity: args.capacity } : {}),
       },
       { parent: this, protect: !allowDestroy, retainOnDelete: !allowDestroy },
     );

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { aclSpec, type Role } from "./acl";
-import { datastoreSpec, type DatastoreTuning, type MaintenanceMode } from "./datastore";
+import { datastoreSpec, type DatastoreCapacity, type DatastoreTuning, type MaintenanceMode } from "./datastore";
 import { namespaceSpec } from "./namespace";
 import { gotifySpec, matcherSpec, smtpSpec, webhookSpec, type Severity } from "./notifications";
 import { KIND, makeSharedProvider, secretOutputs, type PbsConnectionArgs } from "./provider";
@@ -48,6 +48,8 @@ export interface DatastoreArgs {
   readonly maintenanceMode?: pulumi.Input<MaintenanceMode>;
   /** Let a delete of this resource remove the backup data on disk. @default false */
   readonly destroyDataOnDelete?: pulumi.Input<boolean>;
+  /** The library's space projection, for the HB-CAPACITY policy; never sent to PBS. */
+  readonly capacity?: pulumi.Input<DatastoreCapacity>;
 }
 
 export class Datastore extends pulumi.dynamic.Resource {

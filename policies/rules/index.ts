@@ -1,9 +1,11 @@
 /** Every rule of the pack, in the order the docs list them. */
 import type { Rule } from "../rule";
+import { capacityProjection } from "./capacity-projection";
 import { copiesEncrypted } from "./copies-encrypted";
 import { copiesVerified } from "./copies-verified";
 import { dataProtected } from "./data-protected";
 import { firewallDefaultDeny } from "./firewall-default-deny";
+import { offsiteCostWaste } from "./offsite-cost-waste";
 import { offsiteRetention } from "./offsite-retention";
 import { immutableCopy } from "./immutable-copy";
 import { maintenanceWindow } from "./maintenance-window";
@@ -30,4 +32,6 @@ export const RULES: readonly Rule[] = [
   noPlaintextSecrets,
   firewallDefaultDeny,
   maintenanceWindow,
+  offsiteCostWaste,
+  capacityProjection,
 ];
