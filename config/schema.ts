@@ -36,6 +36,9 @@ const fingerprint = z
     error: "expected a SHA-256 certificate fingerprint as 32 colon-separated hex bytes (AA:BB:...)",
   });
 
+const sshHostKey = z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, {
+  error: "expected an SSH public host key such as \"ssh-ed25519 AAAA...\"",
+});
 const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, {
   error: "expected an IPv4 address such as 10.20.0.10",
 });
@@ -98,10 +101,11 @@ const hosts = z
         /** Usable size of the ZFS pool holding the datastores, for the capacity projection. Unset: not projected. */
         poolCapacityGb: z.number().positive().optional(),
         /**
-         * Share of a service's data that changes per day; with deduplication only the changed chunks of
-         * each retained day take new space. For the capacity projection. @default 2
+         * Share of a service's data that changes per day; with deduplication a retained restore point
+         * takes only what changed since the one before. For the capacity projection; measure it from
+         * PBS's deduplication factor once backups run. @default 0.5
          */
-        dailyChangePercent: z.number().min(0).max(100).default(2),
+        dailyChangePercent: z.number().min(0).max(100).default(0.5),
         /** PBS user for PVE's storage token. @default "pve-backup@pbs" */
         pveUser: z.string().regex(/^[^\s@]+@[A-Za-z0-9_-]+$/, { error: "expected user@realm" }).default("pve-backup@pbs"),
       })
@@ -135,9 +139,12 @@ const hosts = z
               .strict(),
           )
           .default([]),
-        pbsHostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+$/, {
-          error: "expected an SSH public host key such as \"ssh-ed25519 AAAA...\"",
-        }),
+        pbsHostKey: sshHostKey,
+        /**
+         * The NAS's own SSH host key (`ssh-keyscan -t ed25519 <nas>`): pinned by every agent whose
+         * borg repository is on the NAS. Unset, agents trust the first key they see (accept-new).
+         */
+        sshHostKey: sshHostKey.optional(),
       })
       .strict(),
     offsite: z
@@ -310,6 +317,8 @@ const agent = z
       .default([]),
     /** borg repository, e.g. `ssh://borg@truenas/mnt/tank/borg/<host>`. */
     repository: z.string().min(1),
+    /** SSH host key of the repository server, pinned. @default hosts.truenas.sshHostKey when the repository is on the NAS */
+    repositoryHostKey: sshHostKey.optional(),
     healthcheckUrl: httpsUrl.optional(),
   })
   .strict();

@@ -381,7 +381,11 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
       problems.push({ path: `agents[${i}].service`, message: `${show(a.service)} is not a declared service; expected one of ${services.map((s) => s.name).join(", ")}` });
       return;
     }
-    const resolvedAgent = { ...a, schedule: service.schedule, keep: service.keep, tier: service.tier };
+    // An ssh:// repository on the NAS pins the NAS's key unless the agent names its own.
+    const repoHost = /^ssh:\/\/(?:[^@/]+@)?([^:/]+)/.exec(a.repository)?.[1];
+    const nas = cfg.hosts.truenas;
+    const hostKey = a.repositoryHostKey ?? (repoHost !== undefined && (repoHost === nas.host || repoHost === nas.backupAddress || repoHost === nas.name) ? nas.sshHostKey : undefined);
+    const resolvedAgent = { ...a, schedule: service.schedule, keep: service.keep, tier: service.tier, ...(hostKey !== undefined ? { repositoryHostKey: hostKey } : {}) };
     // The agent's own rules (exclusions, paths, database fields) are checked here, at the edge,
     // so a bad agent is one line per problem like any other config error.
     try {

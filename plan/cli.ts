@@ -169,6 +169,11 @@ export function readPolicyConfig(file: StackFile): Partial<PolicyConfig> | undef
  * Prints a failure for the user and returns the exit code: 1 for bad input (one line per
  * problem, no stack trace), 3 for anything else.
  */
+/** Resolves once the text is handed to the OS, so a `process.exit` after it loses nothing. */
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
 export function reportFailure(e: unknown, command: string): number {
   if (e instanceof PlanInputError) {
     process.stderr.write(e.lines.join("\n") + "\n");
@@ -188,7 +193,8 @@ async function main(): Promise<number> {
     const options = parseArgs(process.argv.slice(2));
     const { rendered, document } = await plan(options);
     if (options.out) writeFileSync(options.out, rendered);
-    else process.stdout.write(rendered);
+    // A pipe takes 64 KB at once; exiting before it drains would cut the JSON short.
+    else await writeStdout(rendered);
     return blocking(document.violations).length > 0 ? 2 : 0;
   } catch (e) {
     return reportFailure(e, "plan");

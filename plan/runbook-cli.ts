@@ -8,7 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { objectivesOf } from "./against";
-import { plan, PlanInputError, reportFailure, validateStackFile } from "./cli";
+import { plan, PlanInputError, reportFailure, validateStackFile, writeStdout } from "./cli";
 import { renderRunbook } from "./runbook";
 import { readStackFile, StackFileError } from "./stack-file";
 
@@ -60,7 +60,8 @@ async function main(): Promise<number> {
     const options = parseRunbookArgs(process.argv.slice(2));
     const text = await runbook(options);
     if (options.out) writeFileSync(options.out, text);
-    else process.stdout.write(text);
+    // A pipe takes 64 KB at once; exiting before it drains would cut the JSON short.
+    else await writeStdout(text);
     return 0;
   } catch (e) {
     return reportFailure(e, "runbook");

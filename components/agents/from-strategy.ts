@@ -31,6 +31,14 @@ export function retentionFromKeep(keep: KeepPolicy): AgentRetention {
   };
 }
 
+/** The known_hosts line for an ssh:// repository's server: `host key` or `[host]:port key`. */
+export function knownHostsLine(repository: string, hostKey: string): string {
+  const m = /^ssh:\/\/(?:[^@/]+@)?([^:/]+)(?::(\d+))?/.exec(repository);
+  if (!m) return hostKey;
+  const host = m[2] !== undefined && m[2] !== "22" ? `[${m[1]}]:${m[2]}` : (m[1] as string);
+  return `${host} ${hostKey}`;
+}
+
 export function agentSpecFromStrategy(agent: StrategyAgent, options: FromStrategyOptions = {}): AgentSpec {
   const databases: AgentDatabase[] = agent.databases.map((db) => {
     const ref = options.passwordRef?.(agent, db);
@@ -46,7 +54,11 @@ export function agentSpecFromStrategy(agent: StrategyAgent, options: FromStrateg
   return {
     host: { name: agent.name, address: agent.address, sshUser: agent.sshUser, sshPort: agent.sshPort },
     service: agent.service,
-    repository: { url: agent.repository, ...(options.encryption ? { encryption: options.encryption } : {}) },
+    repository: {
+      url: agent.repository,
+      ...(options.encryption ? { encryption: options.encryption } : {}),
+      ...(agent.repositoryHostKey !== undefined ? { knownHosts: knownHostsLine(agent.repository, agent.repositoryHostKey) } : {}),
+    },
     sources: [...agent.paths],
     excludes: [...(options.excludes ?? [])],
     databases,

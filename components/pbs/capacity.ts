@@ -1,9 +1,9 @@
 /**
  * The steady-state size of a datastore, from what the strategy knows: each service's data and
- * how many restore points its prune policy keeps. PBS deduplicates, so a restore point costs only
- * the chunks that changed since the one before; changes that overwrite the same blocks share
- * chunks, so the growth of a service is bounded both by its daily change over the span its
- * points reach back and by one full copy per point.
+ * the restore points its prune policy keeps. PBS deduplicates, so a retained point costs only
+ * the chunks that changed since the retained point before it. With a share `c` of the data
+ * changing each day, independently, a gap of `g` days leaves `1 - (1 - c)^g` of it changed:
+ * hourly and daily points cost little, monthly ones more, and none more than a full copy.
  */
 import type { KeepPolicy } from "../../config/strategy";
 
@@ -12,28 +12,36 @@ export interface CapacityInput {
   readonly keep: KeepPolicy;
 }
 
-/** Days the oldest point a keep policy retains reaches back. */
-export function keepSpanDays(keep: KeepPolicy): number {
-  return Math.max(
-    keep.keepLast !== undefined ? 1 : 0,
-    (keep.keepHourly ?? 0) / 24,
-    keep.keepDaily ?? 0,
-    (keep.keepWeekly ?? 0) * 7,
-    (keep.keepMonthly ?? 0) * 30,
-    (keep.keepYearly ?? 0) * 365,
-  );
+/** Retained points and the days between consecutive ones, per keep bucket. */
+function gaps(keep: KeepPolicy): [count: number, days: number][] {
+  return [
+    [keep.keepLast ?? 0, 1],
+    [keep.keepHourly ?? 0, 1 / 24],
+    [keep.keepDaily ?? 0, 1],
+    [keep.keepWeekly ?? 0, 7],
+    [keep.keepMonthly ?? 0, 30],
+    [keep.keepYearly ?? 0, 365],
+  ];
 }
 
 /** Restore points a keep policy retains at most. */
 export function keepPoints(keep: KeepPolicy): number {
-  return (keep.keepLast ?? 0) + (keep.keepHourly ?? 0) + (keep.keepDaily ?? 0) + (keep.keepWeekly ?? 0) + (keep.keepMonthly ?? 0) + (keep.keepYearly ?? 0);
+  return gaps(keep).reduce((sum, [count]) => sum + count, 0);
 }
 
-/** GB one service is expected to take: a full copy plus its retained changes. */
+/** Share of the data that differs after `days` of changing `dailyChangePercent` a day. */
+export function changedShare(days: number, dailyChangePercent: number): number {
+  return 1 - Math.pow(1 - Math.min(Math.max(dailyChangePercent, 0), 100) / 100, days);
+}
+
+/** GB one service is expected to take: one full copy plus, per retained point, what changed since the one before. */
 export function projectServiceGb(service: CapacityInput, dailyChangePercent: number): number {
-  const change = dailyChangePercent / 100;
-  const growth = Math.min(change * keepSpanDays(service.keep), Math.max(keepPoints(service.keep) - 1, 0));
-  return service.sizeGb * (1 + growth);
+  const points = keepPoints(service.keep);
+  if (points === 0) return service.sizeGb;
+  // The newest point is the full copy; every other point adds the change over its gap.
+  let growth = -changedShare(gaps(service.keep).find(([count]) => count > 0)?.[1] ?? 1, dailyChangePercent);
+  for (const [count, days] of gaps(service.keep)) growth += count * changedShare(days, dailyChangePercent);
+  return service.sizeGb * (1 + Math.max(growth, 0));
 }
 
 /** GB a datastore is expected to take: the sum of its services, rounded up to a whole GB. */

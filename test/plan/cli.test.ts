@@ -57,6 +57,17 @@ describe("npm run plan", () => {
     assert.ok(!r.stdout.includes("placeholder-encryption-key") && !r.stdout.includes("offline-plan-placeholder"));
   });
 
+  test("json through tsx's own launcher (what npm run plan uses) arrives whole down a slow pipe", () => {
+    // tsx relays the program's stdout; exiting before a >64 KB write drained once cut it short
+    // when the reader was slower than the writer (jq, python), so the reader here starts late.
+    const r = spawnSync("bash", ["-c", "node_modules/.bin/tsx plan/cli.ts --stack homelab --format json | (sleep 1; cat)"], {
+      cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.length > 65536, `expected more than one pipe buffer, got ${r.stdout.length}`);
+    assert.equal(JSON.parse(r.stdout).stack, "homelab");
+  });
+
   test("text: the resource tree, schedules and retention tables", () => {
     const r = runPlan(["--stack", "homelab"]);
     assert.equal(r.code, 0, r.stderr);

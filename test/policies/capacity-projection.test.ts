@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { capacityProjection } from "../../policies/rules/capacity-projection";
-import { keepPoints, keepSpanDays, projectDatastoreGb, projectServiceGb } from "../../components/pbs/capacity";
+import { changedShare, keepPoints, projectDatastoreGb, projectServiceGb } from "../../components/pbs/capacity";
 import { change, compliantTopology, failures, run } from "./fixture";
 
 const cap = (projectedGb: number, poolGb = 1000) => ({ capacity: { pool: "backup", poolGb, projectedGb, thresholdPercent: 80 } });
@@ -29,19 +29,23 @@ test("HB-CAPACITY is not applicable without a pool size", () => {
   assert.ok(run(capacityProjection, compliantTopology()).every((f) => f.status === "not-applicable"));
 });
 
-test("projection: a full copy plus the retained changes, never more than one copy per point", () => {
+test("projection: a full copy plus what changed between retained points, never more than a copy per point", () => {
   const keep = { keepDaily: 7, keepWeekly: 4, keepMonthly: 12 };
-  assert.equal(keepSpanDays(keep), 360);
   assert.equal(keepPoints(keep), 23);
-  assert.equal(projectServiceGb({ sizeGb: 100, keep }, 2), 100 * (1 + 0.02 * 360));
+  assert.ok(Math.abs(changedShare(30, 1) - (1 - 0.99 ** 30)) < 1e-12);
+  // Newest daily point is the full copy: 6 more daily, 4 weekly, 12 monthly gaps.
+  const expected = 100 * (1 + 6 * changedShare(1, 1) + 4 * changedShare(7, 1) + 12 * changedShare(30, 1));
+  assert.ok(Math.abs(projectServiceGb({ sizeGb: 100, keep }, 1) - expected) < 1e-9);
   assert.equal(projectServiceGb({ sizeGb: 100, keep: { keepLast: 1 } }, 50), 100);
+  assert.equal(projectServiceGb({ sizeGb: 100, keep }, 0), 100, "nothing changes, one copy");
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 12 }), fc.float({ min: 0, max: 100, noNaN: true }), (size, daily, monthly, change) => {
+    fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 12 }), fc.double({ min: 0, max: 100, noNaN: true }), (size, daily, monthly, change) => {
       const k = { keepDaily: daily, keepMonthly: monthly };
       const gb = projectServiceGb({ sizeGb: size, keep: k }, change);
       assert.ok(gb >= size - 1e-9, "at least one full copy");
       assert.ok(gb <= size * keepPoints(k) + 1e-6, "at most one full copy per retained point");
-      assert.ok(projectDatastoreGb([{ sizeGb: size, keep: k }, { sizeGb: size, keep: k }], change) >= Math.ceil(2 * gb - 1e-6));
+      assert.ok(projectServiceGb({ sizeGb: size, keep: k }, Math.min(change + 1, 100)) >= gb - 1e-9, "more change never takes less space");
+      assert.equal(projectDatastoreGb([{ sizeGb: size, keep: k }, { sizeGb: size, keep: k }], change), Math.ceil(2 * gb));
     }),
   );
 });
