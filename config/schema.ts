@@ -77,6 +77,8 @@ const hosts = z
       .object({
         /** PVE API endpoint the provider talks to. */
         endpoint: httpsUrl,
+        /** SSH login on the nodes for what the library deploys there (restore tests, the vzdump hook, the master key). @default "root" */
+        sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
         /** Storage id PVE gives the PBS datastore (`vzdump --storage`). @default "pbs-backup" */
         storageId: safeId.default("pbs-backup"),
         nodes: z.array(pveNode).min(1, { error: "expected at least one PVE node" }),
@@ -98,6 +100,8 @@ const hosts = z
         adminUser: z.string().default("root@pam"),
         /** Name of that token (its secret is the `pbsApiToken` secret). @default "homelab-backup" */
         adminTokenName: z.string().default("homelab-backup"),
+        /** SSH login on the PBS host for the capacity and freshness checks. @default "root" */
+        sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a Unix user name" }).default("root"),
         /** Usable size of the ZFS pool holding the datastores, for the capacity projection. Unset: not projected. */
         poolCapacityGb: z.number().positive().optional(),
         /**

@@ -10,6 +10,8 @@ import { PveBackupFeed, storageIdFor, type PbsStorageTarget } from "../component
 import { createPrimary } from "./primary";
 import { BackupNetwork, flowTableRows } from "../components/network";
 import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
+import { createPbsMasterKey } from "../components/keys/master-key";
+import { pveNodeConnection } from "./hosts";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
@@ -35,19 +37,19 @@ function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSec
 export function wiredKeyInventory(strategy: Strategy, now: Date) {
   const notRotated = "not rotated yet: rotating it replaces the protected PVE storage (README, keys)";
   return keyInventory(strategy, now)
-    // Not created by this topology yet: agents use borg only; the RSA master key is not wired.
-    .filter((k) => !k.key.startsWith("PBS API token for host agent") && !k.key.startsWith("PBS master key"))
+    // Not created by this topology: agents use borg only, so none holds a PBS token.
+    .filter((k) => !k.key.startsWith("PBS API token for host agent"))
     .map((k) => {
       const pinned = k.key.startsWith("PBS client encryption key") || k.key.startsWith("PBS API token pve-");
       const borg = k.key.startsWith("borg passphrase");
       return {
         key: k.key.replace(/ \(generation [^)]+\)/, ""),
         protects: k.protects,
-        owner: k.owner,
+        owner: k.key.startsWith("PBS master key") ? "BackupTopology: Node crypto in a create-only dynamic provider, set on every PVE pbs storage" : k.owner,
         rotation: pinned ? notRotated : borg ? "not rotated: generated once, protected and retained" : k.rotation,
         nextRotation: pinned || borg ? "" : (k.nextRotation?.toISOString().slice(0, 10) ?? ""),
         oldVersionsKept: k.key.startsWith("PBS client encryption key")
-          ? "one key, PVE's; keep the pbsEncryptionKeys output (pulumi stack output --show-secrets)"
+          ? "one key, PVE's; keep the pbsEncryptionKeys output (pulumi stack output --show-secrets); each backup also carries it encrypted to the master key"
           : borg
             ? "one passphrase; the repository key is in the borgRepositoryKeys output"
             : k.oldVersionsKept,
@@ -90,7 +92,18 @@ export class BackupTopology extends pulumi.ComponentResource {
         tokenSecret: token.secret,
       });
     }
-    const feed = new PveBackupFeed("pve", { strategy, provider: pve, targets: [...targets.values()] }, { parent: this, dependsOn: primary.resources });
+    // The recovery root: each backup's key, encrypted to this key pair, travels with the backup.
+    const master = strategy.security.clientSideEncryption ? createPbsMasterKey("homelab", this) : undefined;
+    const feed = new PveBackupFeed(
+      "pve",
+      {
+        strategy,
+        provider: pve,
+        targets: [...targets.values()],
+        ...(master ? { masterKey: { publicKeyPem: master.publicKeyPem, connection: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node) } } : {}),
+      },
+      { parent: this, dependsOn: primary.resources },
+    );
 
     // Firewall and VLAN from the flows the topology needs; nothing else is opened.
     const network = new BackupNetwork("backup-net", { strategy, provider: pve }, { parent: this });
@@ -107,6 +120,9 @@ export class BackupTopology extends pulumi.ComponentResource {
       pveJobs: feed.jobIds,
       encryptionKeyFingerprints: feed.encryptionKeyFingerprints,
       pbsEncryptionKeys: feed.encryptionKeys,
+      ...(master
+        ? { pbsMasterPublicKey: master.publicKeyPem, pbsMasterPrivateKey: master.privateKeyPem, pbsMasterKeyPassphrase: master.passphrase }
+        : {}),
       truenasPublicKey: replica.publicKey,
       pbsAuthorizedKey: replica.authorizedKey,
       offsiteBuckets: pulumi.output(offsite.archive.bucketNames),

@@ -19,7 +19,7 @@ import * as random from "@pulumi/random";
 import type { Strategy } from "../../config/strategy";
 import { keyInventory, type KeyInventoryRow } from "./inventory";
 import { pbsKeyConfig, pbsKeyFingerprint } from "./pbs-key";
-import { RsaKey } from "./rsa-key";
+import { createPbsMasterKey } from "./master-key";
 import { DEFAULT_ANCHOR, epochKeeper, generations, maxBackupAgeDays, retainedGenerations, rotationEpoch, type Generation, type RotationEpoch } from "./rotation";
 
 export interface KeyRingArgs {
@@ -177,16 +177,14 @@ export class KeyRing extends pulumi.ComponentResource {
       pulumi.all([this.pbsKeyFingerprints, files]).apply(([fps, keyFiles]): RetainedPbsKey[] => fps.map((fp, i) => ({ ...fp, key: keyFiles[i] as string }))),
     );
 
-    const keep = { parent: this, protect: true, retainOnDelete: true };
-    const passphrase = new random.RandomPassword(`${name}-pbs-master-passphrase`, { length: 40, special: false }, { ...keep, additionalSecretOutputs: ["result", "bcryptHash"] });
-    const master = new RsaKey(`${name}-pbs-master-key`, { bits: args.masterKeyBits ?? 4096, passphrase: pulumi.secret(passphrase.result) }, { ...keep, dependsOn: [passphrase] });
+    const master = createPbsMasterKey(name, this, args.masterKeyBits ?? 4096);
     this.masterPublicKeyPem = master.publicKeyPem;
     this.masterPublicKeyBase64 = master.publicKeyPem.apply((pem) => {
       if (typeof pem !== "string" || !pem.includes("BEGIN PUBLIC KEY")) throw new Error("the PBS master key has no public key PEM; expected the RsaKey provider's publicKeyPem output");
       return Buffer.from(pem, "utf8").toString("base64");
     });
-    this.masterPrivateKeyPem = pulumi.secret(master.privateKeyPem);
-    this.masterKeyPassphrase = pulumi.secret(passphrase.result);
+    this.masterPrivateKeyPem = master.privateKeyPem;
+    this.masterKeyPassphrase = master.passphrase;
 
     this.registerOutputs({
       tokenEpoch: this.tokenEpoch,

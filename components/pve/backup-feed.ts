@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import { remote } from "@pulumi/command";
 import type { Service, Strategy } from "../../config/strategy";
 import { backupJobArgs } from "./backup-job";
+import { setMasterPubkeyScript } from "./master-key";
 
 /** One PVE `pbs` storage: a datastore (and namespace) PVE writes to. */
 export interface PbsStorageTarget {
@@ -34,6 +36,16 @@ export interface PveBackupFeedArgs {
   pruneOn?: "pbs" | "pve";
   /** Hook script run by every job (pre-backup health checks). @default none */
   hookScript?: string;
+  /**
+   * The PBS master public key set on every encrypting storage, the recovery path of a lost
+   * storage key, and the SSH login on a PVE node it is set through.
+   * @default none (only the storages' own keys, re-exported as `encryptionKeys`)
+   */
+  masterKey?: {
+    publicKeyPem: pulumi.Input<string>;
+    /** A PVE node's management address and the deploy login; the private key is a secret. */
+    connection: { host: string; user: string; port: number; privateKey: pulumi.Input<string> };
+  };
 }
 
 /** The storage id a service's backups go to. */
@@ -90,6 +102,19 @@ export class PveBackupFeed extends pulumi.ComponentResource {
         { ...childOpts, additionalSecretOutputs: ["generatedEncryptionKey"], protect: true },
       );
       storages.set(target.storageId, storage);
+      if (args.masterKey && strategy.security.clientSideEncryption) {
+        const { connection, publicKeyPem } = args.masterKey;
+        const sudo = connection.user === "root" ? (s: string) => s : (s: string) => `sudo -n bash -c '${s.replace(/'/g, "'\\''")}'`;
+        new remote.Command(
+          `${target.storageId}-master-pubkey`,
+          {
+            connection: { host: connection.host, user: connection.user, port: connection.port, privateKey: pulumi.secret(connection.privateKey) },
+            create: pulumi.output(publicKeyPem).apply((pem) => sudo(setMasterPubkeyScript(target.storageId, pem))),
+          },
+          // No delete: dropping the command must not drop the recovery path of existing backups.
+          { parent: this, dependsOn: [storage], retainOnDelete: true },
+        );
+      }
     }
 
     const mailto =

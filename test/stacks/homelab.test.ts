@@ -119,7 +119,12 @@ describe("homelab stack under mocks", () => {
     const keys = new Map(doc.keys.map((k) => [k.key, k]));
     assert.match(keys.get("PBS client encryption key")!.rotation, /^not rotated yet/);
     assert.match(keys.get("off-site sync access key (IAM user homelab-offsite-sync)")!.nextRotation, /^\d{4}-\d{2}-\d{2}$/);
-    assert.ok(![...keys.keys()].some((k) => k.startsWith("PBS master key")));
+    // The master key is wired: declared, protected, and set on every PVE pbs storage.
+    assert.match(keys.get("PBS master key (RSA) and its passphrase")!.rotation, /^never/);
+    assert.match(keys.get("PBS master key (RSA) and its passphrase")!.owner, /set on every PVE pbs storage/);
+    const master = doc.resources.find((r) => r.type === "pulumi-nodejs:dynamic/keys:RsaKey");
+    assert.ok(master && master.protect && master.retainOnDelete, "the master key is protected and retained");
+    assert.equal(doc.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-master-pubkey")).length, 3);
     assert.ok([...keys.keys()].some((k) => k.startsWith("rclone crypt")));
   });
 });

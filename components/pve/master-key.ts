@@ -1,0 +1,32 @@
+/**
+ * The recovery root of client-side encryption on PVE: the PBS master public key set on a `pbs`
+ * storage (`master-pubkey`). PVE then stores every backup's key encrypted to it
+ * (`rsa-encrypted.key`), so a lost storage key is recovered with the master private key
+ * (`proxmox-backup-client key import-with-master-key`). The Proxmox VE provider has no input for
+ * it, so it is set over SSH with `pvesh`, which takes the API's base64 PEM.
+ */
+
+/** PVE storage ids: what `pvesh` paths and the key file name accept. */
+const STORAGE_ID = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+/** Base64 of the PEM, the form PVE's API takes `master-pubkey` in. */
+export function masterPubkeyParam(publicKeyPem: string): string {
+  if (!/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n?$/.test(publicKeyPem)) {
+    throw new Error("the master public key is not an SPKI PEM; expected -----BEGIN PUBLIC KEY-----");
+  }
+  return Buffer.from(publicKeyPem, "utf8").toString("base64");
+}
+
+/**
+ * The script run on a PVE node: set the key, then prove PVE stored it where vzdump reads it.
+ * The storage config is cluster-wide (/etc/pve), so one node suffices.
+ */
+export function setMasterPubkeyScript(storageId: string, publicKeyPem: string): string {
+  if (!STORAGE_ID.test(storageId)) throw new Error(`storage id ${JSON.stringify(storageId)} is invalid; expected a PVE storage id`);
+  const param = masterPubkeyParam(publicKeyPem);
+  return [
+    "set -euo pipefail",
+    `pvesh set /storage/${storageId} --master-pubkey ${param}`,
+    `test -s /etc/pve/priv/storage/${storageId}.master.pem || { echo "PVE did not store the master public key of ${storageId}" >&2; exit 1; }`,
+  ].join("\n");
+}

@@ -1,0 +1,70 @@
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { masterPubkeyParam, setMasterPubkeyScript } from "../../components/pve/master-key";
+import { ofType, settle, startMocks, type Registered } from "../network/harness";
+import { stackStrategy } from "../network/strategy";
+
+const PEM = generateKeyPairSync("rsa", { modulusLength: 3072 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+const COMMAND = "command:remote:Command";
+
+describe("the master public key on PVE's pbs storages", () => {
+  test("the API takes the PEM as base64, and the script proves PVE stored it", () => {
+    assert.equal(Buffer.from(masterPubkeyParam(PEM), "base64").toString("utf8"), PEM);
+    const script = setMasterPubkeyScript("pbs-backup-critical", PEM);
+    assert.match(script, new RegExp(`^pvesh set /storage/pbs-backup-critical --master-pubkey ${masterPubkeyParam(PEM).replace(/[+/=]/g, "\\$&")}$`, "m"));
+    assert.match(script, /test -s \/etc\/pve\/priv\/storage\/pbs-backup-critical\.master\.pem/);
+  });
+
+  test("a private key, a bare base64 blob or a bad storage id is refused", () => {
+    const privatePem = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    assert.throws(() => masterPubkeyParam(privatePem), /not an SPKI PEM/);
+    assert.throws(() => masterPubkeyParam(Buffer.from(PEM).toString("base64")), /not an SPKI PEM/);
+    assert.throws(() => setMasterPubkeyScript("pbs; rm -rf /", PEM), /storage id "pbs; rm -rf \/" is invalid/);
+  });
+
+  describe("under mocks", () => {
+    let resources: Registered[];
+    before(async () => {
+      resources = await startMocks();
+      const proxmoxve = await import("@muhlba91/pulumi-proxmoxve");
+      const { PveBackupFeed } = await import("../../components/pve/backup-feed");
+      const strategy = stackStrategy("homelab");
+      const provider = new proxmoxve.Provider("pve", { endpoint: "https://pve.test:8006", apiToken: "t", insecure: false });
+      new PveBackupFeed("pve", {
+        strategy,
+        provider,
+        targets: [
+          { storageId: "pbs-backup-critical", datastore: "critical", tokenId: "pve@pbs!a", tokenSecret: "s1" },
+          { storageId: "pbs-backup-homelab-important", datastore: "homelab", namespace: "important", tokenId: "pve@pbs!b", tokenSecret: "s2" },
+          { storageId: "pbs-backup-homelab-archive", datastore: "homelab", namespace: "archive", tokenId: "pve@pbs!b", tokenSecret: "s2" },
+        ],
+        masterKey: { publicKeyPem: PEM, connection: { host: "10.0.10.11", user: "deploy", port: 22, privateKey: "PRIVATE-DEPLOY-KEY" } },
+      });
+      await settle();
+    });
+
+    test("one command per storage, after the storage, retained, through sudo for a non-root login", () => {
+      const commands = ofType(resources, COMMAND);
+      assert.deepEqual(commands.map((c) => c.name).sort(), ["pbs-backup-critical-master-pubkey", "pbs-backup-homelab-archive-master-pubkey", "pbs-backup-homelab-important-master-pubkey"]);
+      for (const c of commands) {
+        const storage = c.name.replace(/-master-pubkey$/, "");
+        assert.ok(c.retainOnDelete, `${c.name} is retained`);
+        assert.ok(c.dependencies.some((d) => d.endsWith(`::${storage}`)), `${c.name} waits for its storage`);
+        const create = c.plain["create"] as string;
+        assert.ok(create.startsWith("sudo -n bash -c '"), create.slice(0, 40));
+        assert.ok(create.includes(`pvesh set /storage/${storage} --master-pubkey ${masterPubkeyParam(PEM)}`));
+        assert.equal(c.plain["delete"], undefined, "nothing removes the recovery path");
+      }
+    });
+
+    test("the deploy key reaches the command only as a secret", () => {
+      for (const c of ofType(resources, COMMAND)) {
+        // A secret inside the connection makes the whole connection secret in state.
+        assert.equal(c.inputs["connection"], "[secret]");
+        assert.ok(c.secretInputs.includes("connection"));
+        assert.ok(!JSON.stringify(c.inputs).includes("PRIVATE-DEPLOY-KEY"));
+      }
+    });
+  });
+});
