@@ -192,6 +192,20 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
     });
   };
 
+  // The monitor sees a resource once its inputs resolve, an order that timing decides; the plan
+  // lists resources in the order the program declared them, so the same program reads the same.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtimeResource = require("@pulumi/pulumi/runtime/resource") as { registerResource: (...args: unknown[]) => unknown };
+  const declare = runtimeResource.registerResource;
+  const declared = new Map<string, number>();
+  runtimeResource.registerResource = function (this: unknown, ...args: unknown[]) {
+    const key = `${String(args[2])}::${String(args[3])}`;
+    if (!declared.has(key)) declared.set(key, declared.size);
+    return declare.apply(this, args);
+  };
+  const byDeclaration = (a: RecordedResource, b: RecordedResource): number =>
+    (declared.get(`${a.type}::${a.name}`) ?? Infinity) - (declared.get(`${b.type}::${b.name}`) ?? Infinity);
+
   // A failed registration (say, a dynamic provider that cannot be serialized) leaves outputs
   // that never resolve; the first unhandled rejection ends the run with its error instead.
   let fail: (reason: unknown) => void = () => undefined;
@@ -217,11 +231,12 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
       await settings.waitForRPCs();
-      return { resources, outputs };
+      return { resources: [...resources].sort(byDeclaration), outputs };
     };
     return await Promise.race([run(), failed]);
   } finally {
     process.off("unhandledRejection", onRejection);
     proto["registerResource"] = original;
+    runtimeResource.registerResource = declare;
   }
 }

@@ -12,6 +12,7 @@
  * nothing but plain functions and loads `node:crypto` inside each call.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 /**
  * Sizes that work as a PBS master key: PBS encrypts each backup's key file (about 250 bytes of
@@ -98,7 +99,9 @@ export const rsaKeyProvider: pulumi.dynamic.ResourceProvider = {
   async delete() {},
 };
 
-export class RsaKey extends pulumi.dynamic.Resource {
+const rsaKey = new SerializedProvider("keys-rsa", rsaKeyProvider);
+
+export class RsaKey extends DynamicResource {
   declare readonly bits: pulumi.Output<number>;
   declare readonly publicKeyPem: pulumi.Output<string>;
   /** Secret in state and in this output. */
@@ -107,7 +110,7 @@ export class RsaKey extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RsaKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      rsaKeyProvider,
+      rsaKey,
       name,
       { ...args, bits: args.bits ?? 4096, publicKeyPem: undefined, privateKeyPem: undefined, fingerprint: undefined },
       { ...opts, additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), "privateKeyPem", "passphrase"])] },

@@ -16,9 +16,10 @@ import { pruneJobSpec } from "./prune-job";
 import { tokenSpec } from "./token";
 import { userSpec } from "./user";
 import { verifyJobSpec } from "./verify-job";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 /** Every PBS resource shares this provider, so Pulumi serializes the API code once per program. */
-const pbsProvider = makeSharedProvider({
+const pbsProvider = new SerializedProvider("pbs", makeSharedProvider({
   datastore: datastoreSpec,
   pruneJob: pruneJobSpec,
   verifyJob: verifyJobSpec,
@@ -30,7 +31,7 @@ const pbsProvider = makeSharedProvider({
   smtp: smtpSpec,
   gotify: gotifySpec,
   webhook: webhookSpec,
-});
+}));
 
 
 export interface DatastoreArgs {
@@ -52,7 +53,7 @@ export interface DatastoreArgs {
   readonly capacity?: pulumi.Input<DatastoreCapacity>;
 }
 
-export class Datastore extends pulumi.dynamic.Resource {
+export class Datastore extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly path: pulumi.Output<string>;
   declare readonly comment: pulumi.Output<string | undefined>;
@@ -92,7 +93,7 @@ export interface PruneJobArgs {
   readonly disable?: pulumi.Input<boolean>;
 }
 
-export class PruneJob extends pulumi.dynamic.Resource {
+export class PruneJob extends DynamicResource {
   declare readonly jobId: pulumi.Output<string>;
   declare readonly store: pulumi.Output<string>;
   declare readonly schedule: pulumi.Output<string>;
@@ -129,7 +130,7 @@ export interface VerifyJobArgs {
   readonly comment?: pulumi.Input<string>;
 }
 
-export class VerifyJob extends pulumi.dynamic.Resource {
+export class VerifyJob extends DynamicResource {
   declare readonly jobId: pulumi.Output<string>;
   declare readonly store: pulumi.Output<string>;
   declare readonly schedule: pulumi.Output<string | undefined>;
@@ -154,7 +155,7 @@ export interface NamespaceArgs {
   readonly name: pulumi.Input<string>;
 }
 
-export class Namespace extends pulumi.dynamic.Resource {
+export class Namespace extends DynamicResource {
   declare readonly store: pulumi.Output<string>;
   declare readonly parent: pulumi.Output<string | undefined>;
   declare readonly name: pulumi.Output<string>;
@@ -179,7 +180,7 @@ export interface UserArgs {
   readonly expire?: pulumi.Input<number>;
 }
 
-export class User extends pulumi.dynamic.Resource {
+export class User extends DynamicResource {
   declare readonly userid: pulumi.Output<string>;
   declare readonly comment: pulumi.Output<string | undefined>;
   declare readonly email: pulumi.Output<string | undefined>;
@@ -205,7 +206,7 @@ export interface ApiTokenArgs {
   readonly expire?: pulumi.Input<number>;
 }
 
-export class ApiToken extends pulumi.dynamic.Resource {
+export class ApiToken extends DynamicResource {
   declare readonly userid: pulumi.Output<string>;
   declare readonly tokenName: pulumi.Output<string>;
   declare readonly comment: pulumi.Output<string | undefined>;
@@ -233,7 +234,7 @@ export interface AclArgs {
   readonly propagate?: pulumi.Input<boolean>;
 }
 
-export class Acl extends pulumi.dynamic.Resource {
+export class Acl extends DynamicResource {
   declare readonly path: pulumi.Output<string>;
   declare readonly role: pulumi.Output<Role>;
   declare readonly authId: pulumi.Output<string>;
@@ -296,7 +297,7 @@ export interface WebhookEndpointArgs extends EndpointCommonArgs {
 
 export type NotificationEndpointArgs = SmtpEndpointArgs | GotifyEndpointArgs | WebhookEndpointArgs;
 
-export class NotificationEndpoint extends pulumi.dynamic.Resource {
+export class NotificationEndpoint extends DynamicResource {
   declare readonly type: pulumi.Output<"smtp" | "gotify" | "webhook">;
   declare readonly name: pulumi.Output<string>;
   declare readonly comment: pulumi.Output<string | undefined>;
@@ -328,7 +329,7 @@ export interface NotificationMatcherArgs {
   readonly disable?: pulumi.Input<boolean>;
 }
 
-export class NotificationMatcher extends pulumi.dynamic.Resource {
+export class NotificationMatcher extends DynamicResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly targets: pulumi.Output<string[] | undefined>;
   declare readonly matchSeverity: pulumi.Output<Severity[] | undefined>;

@@ -17,6 +17,7 @@ import type { TruenasClient } from "./client";
 import { idOf, isRecord, type Checker, type Props } from "./fields";
 import { createdId, makeProvider, queryById, secretOutputs, type ResourceSpec, type TruenasConnectionArgs } from "./provider";
 import { checkSchedule } from "./schedule-input";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 const REDACTED = "********";
 
@@ -105,7 +106,7 @@ export const cloudCredentialSpec: ResourceSpec = {
   },
 };
 
-const cloudCredentialProvider = makeProvider(cloudCredentialSpec);
+const cloudCredentialProvider = new SerializedProvider("truenas-cloud-credential", makeProvider(cloudCredentialSpec));
 
 export interface CloudSyncCredentialArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -128,7 +129,7 @@ export interface CloudSyncCredentialArgs {
   readonly verify?: pulumi.Input<boolean>;
 }
 
-export class CloudSyncCredential extends pulumi.dynamic.Resource {
+export class CloudSyncCredential extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly name: pulumi.Output<string>;
   declare readonly endpoint: pulumi.Output<string>;
@@ -278,7 +279,7 @@ export const cloudSyncSpec: ResourceSpec = {
   },
 };
 
-const cloudSyncProvider = makeProvider(cloudSyncSpec);
+const cloudSyncProvider = new SerializedProvider("truenas-cloud-sync", makeProvider(cloudSyncSpec));
 
 export interface CloudSyncTaskArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -331,7 +332,7 @@ export interface CloudSyncTaskArgs {
   readonly dryRunOnCreate?: pulumi.Input<boolean>;
 }
 
-export class CloudSyncTask extends pulumi.dynamic.Resource {
+export class CloudSyncTask extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly path: pulumi.Output<string>;
   declare readonly bucket: pulumi.Output<string>;

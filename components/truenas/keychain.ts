@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isRecord, type Checker, type Props } from "./fields";
 import { createdId, makeProvider, queryById, secretOutputs, type ResourceSpec, type TruenasConnectionArgs } from "./provider";
 import { normalizeHostKey, publicKeyOf } from "./ssh-keys";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 const NAMESPACE = "keychaincredential";
 
@@ -89,7 +90,7 @@ export const keypairSpec: ResourceSpec = {
   },
 };
 
-const keypairProvider = makeProvider(keypairSpec);
+const keypairProvider = new SerializedProvider("truenas-ssh-keypair", makeProvider(keypairSpec));
 
 export interface SshKeypairArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -99,7 +100,7 @@ export interface SshKeypairArgs {
   readonly privateKey?: pulumi.Input<string>;
 }
 
-export class SshKeypair extends pulumi.dynamic.Resource {
+export class SshKeypair extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly name: pulumi.Output<string>;
   /** `ssh-ed25519 AAAA...`: authorise this on the remote host. */
@@ -201,7 +202,7 @@ function pick(state: Props): Props {
   return { host, port, username, privateKey, remoteHostKey, connectTimeout };
 }
 
-const sshConnectionProvider = makeProvider(sshConnectionSpec);
+const sshConnectionProvider = new SerializedProvider("truenas-ssh-connection", makeProvider(sshConnectionSpec));
 
 export interface SshConnectionArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -223,7 +224,7 @@ export interface SshConnectionArgs {
   readonly connectTimeout?: pulumi.Input<number>;
 }
 
-export class SshConnection extends pulumi.dynamic.Resource {
+export class SshConnection extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly name: pulumi.Output<string>;
   declare readonly host: pulumi.Output<string>;

@@ -16,6 +16,7 @@ import { DATASET, DATASET_EXPECTED, idOf, isRecord, LIFETIME_UNITS, type Checker
 import { namingSchemaProblem } from "./naming-schema";
 import { createdId, makeProvider, queryById, secretOutputs, type ResourceSpec, type TruenasConnectionArgs } from "./provider";
 import { checkSchedule, hasSchedule } from "./schedule-input";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 const NAMESPACE = "replication";
 
@@ -226,7 +227,7 @@ export const replicationSpec: ResourceSpec = {
   },
 };
 
-const replicationProvider = makeProvider(replicationSpec);
+const replicationProvider = new SerializedProvider("truenas-replication", makeProvider(replicationSpec));
 
 export interface ReplicationTaskArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -288,7 +289,7 @@ export interface ReplicationTaskArgs {
   readonly allowFromScratch?: pulumi.Input<boolean>;
 }
 
-export class ReplicationTask extends pulumi.dynamic.Resource {
+export class ReplicationTask extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly name: pulumi.Output<string>;
   declare readonly direction: pulumi.Output<string>;

@@ -16,6 +16,7 @@ import { DATASET, DATASET_EXPECTED, isChildDataset, LIFETIME_UNITS, type Checker
 import { DEFAULT_NAMING_SCHEMA, namingSchemaProblem } from "./naming-schema";
 import { createdId, makeProvider, queryById, secretOutputs, type ResourceSpec, type TruenasConnectionArgs } from "./provider";
 import { checkSchedule } from "./schedule-input";
+import { DynamicResource, SerializedProvider } from "../dynamic/serialized-provider";
 
 const NAMESPACE = "pool.snapshottask";
 
@@ -100,7 +101,7 @@ export const snapshotTaskSpec: ResourceSpec = {
   },
 };
 
-const snapshotTaskProvider = makeProvider(snapshotTaskSpec);
+const snapshotTaskProvider = new SerializedProvider("truenas-snapshot-task", makeProvider(snapshotTaskSpec));
 
 export interface PeriodicSnapshotTaskArgs {
   readonly connection: pulumi.Input<TruenasConnectionArgs>;
@@ -124,7 +125,7 @@ export interface PeriodicSnapshotTaskArgs {
   readonly enabled?: pulumi.Input<boolean>;
 }
 
-export class PeriodicSnapshotTask extends pulumi.dynamic.Resource {
+export class PeriodicSnapshotTask extends DynamicResource {
   declare readonly truenasId: pulumi.Output<number>;
   declare readonly dataset: pulumi.Output<string>;
   declare readonly recursive: pulumi.Output<boolean>;

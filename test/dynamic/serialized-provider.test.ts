@@ -1,0 +1,65 @@
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { CACHE_DIR, DynamicResource, SerializedProvider, sourceVersion } from "../../components/dynamic/serialized-provider";
+import { startMocks, settle } from "../network/harness";
+
+const ID = `test-provider-${process.pid}`;
+const provider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: Record<string, unknown>) {
+    return { id: String(inputs["name"]), outs: inputs };
+  },
+};
+const cacheFile = join(CACHE_DIR, `${ID}-${sourceVersion()}.js`);
+
+describe("dynamic providers serialized once per source version", () => {
+  after(() => rmSync(cacheFile, { force: true }));
+
+  test("the text is the SDK's own serialization of the provider", async () => {
+    const fresh = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false })).text;
+    const text = await new SerializedProvider(ID, provider).serialized();
+    assert.equal(text, fresh);
+    assert.match(text, /exports.handler/);
+  });
+
+  test("a later program reads the cached text instead of serializing again", async () => {
+    assert.ok(existsSync(cacheFile), "the first serialization was cached");
+    writeFileSync(cacheFile, `${readFileSync(cacheFile, "utf8")}\n// marker`);
+    assert.match(await new SerializedProvider(ID, provider).serialized(), /\/\/ marker$/);
+  });
+
+  test("the cache can be switched off", async () => {
+    process.env["HOMELAB_BACKUP_PROVIDER_CACHE"] = "off";
+    try {
+      assert.doesNotMatch(await new SerializedProvider(ID, provider).serialized(), /marker/);
+    } finally {
+      delete process.env["HOMELAB_BACKUP_PROVIDER_CACHE"];
+    }
+  });
+
+  test("the version covers the lock file and every component and config source", () => {
+    assert.match(sourceVersion(), /^[0-9a-f]{32}$/);
+    assert.throws(() => new SerializedProvider("Bad Id", provider), /provider id "Bad Id" is invalid/);
+  });
+
+  test("a dynamic resource registers as dynamic.Resource does, with the cached text", async () => {
+    const resources = await startMocks();
+    class Thing extends DynamicResource {
+      constructor(name: string) {
+        super(new SerializedProvider(ID, provider), name, { name }, undefined, "test", "Thing");
+      }
+    }
+    new Thing("one");
+    await settle();
+    const one = resources.find((r) => r.name === "one");
+    assert.equal(one?.type, "pulumi-nodejs:dynamic/test:Thing");
+    assert.equal(one?.plain["__provider"], readFileSync(cacheFile, "utf8"));
+    assert.throws(() => new (class extends DynamicResource {
+      constructor() {
+        super(new SerializedProvider(ID, provider), "two", { __provider: "x" }, undefined, "test", "Thing");
+      }
+    })(), /must not define the __provider key/);
+  });
+});
