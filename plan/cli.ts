@@ -11,7 +11,6 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { PolicyConfig } from "../policies/config";
 import { blocking } from "../policies/run";
-import { checkSecretKeys, formatProblem, parseStrategy, PROJECT } from "../config/validate";
 import { AgainstInputError, objectivesOf, startBase } from "./against";
 import { diffProtection, type ProtectionDiff } from "./diff";
 import { buildDocument, type PlanDocument } from "./document";
@@ -21,7 +20,12 @@ import { renderMarkdown } from "./render/markdown";
 import { renderReviewMarkdown, renderReviewText, type AgainstInfo } from "./render/review";
 import { renderText } from "./render/text";
 import { withPlaceholderSecrets } from "./placeholders";
+import { PROJECT } from "../config/validate";
 import { readStackFile, StackFileError, type StackFile } from "./stack-file";
+import { PlanInputError, reportFailure, validateStackFile, writeStdout } from "./failure";
+
+// Re-exported: the CLIs built on the plan (runbook) import them from here.
+export { PlanInputError, reportFailure, validateStackFile, writeStdout };
 
 export type Format = "text" | "markdown" | "json";
 
@@ -33,12 +37,6 @@ export interface PlanOptions {
   against?: string;
 }
 
-/** A problem the user must fix: printed as lines, exit code 1, nothing else happens. */
-export class PlanInputError extends Error {
-  constructor(public readonly lines: string[]) {
-    super(lines.join("\n"));
-  }
-}
 
 const USAGE = "usage: npm run plan -- --stack <name> | --stack-file <path> [--format text|markdown|json] [--out <file>] [--against <git-ref|stack-file>]";
 
@@ -71,17 +69,6 @@ export function parseArgs(argv: string[], cwd: string = process.cwd()): PlanOpti
   return { stackFile: resolve(cwd, stackFile ?? `Pulumi.${stack}.yaml`), format: format as Format, ...(out ? { out } : {}), ...(against ? { against } : {}) };
 }
 
-/** Validates the stack file: every problem as one line, none of them a stack trace. */
-export function validateStackFile(file: StackFile) {
-  const result = parseStrategy(file.raw);
-  const secretSet = new Set(file.secretKeys);
-  const problems = checkSecretKeys(file.raw, (key) => secretSet.has(`${PROJECT}:${key}`), []);
-  if (!result.ok || problems.length) {
-    const all = [...(result.ok ? [] : result.problems), ...problems];
-    throw new PlanInputError(all.map(formatProblem));
-  }
-  return result.strategy;
-}
 
 export async function plan(options: PlanOptions, cwd: string = process.cwd()): Promise<{ document: PlanDocument; rendered: string; diff?: ProtectionDiff }> {
   // The base plans in a child process while this one plans the change.
@@ -165,28 +152,6 @@ export function readPolicyConfig(file: StackFile): Partial<PolicyConfig> | undef
   return entries.find((e) => e?.settings)?.settings;
 }
 
-/**
- * Prints a failure for the user and returns the exit code: 1 for bad input (one line per
- * problem, no stack trace), 3 for anything else.
- */
-/** Resolves once the text is handed to the OS, so a `process.exit` after it loses nothing. */
-export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
-}
-
-export function reportFailure(e: unknown, command: string): number {
-  if (e instanceof PlanInputError) {
-    process.stderr.write(e.lines.join("\n") + "\n");
-    return 1;
-  }
-  // A ConfigError raised inside the program (same validation, reached another way).
-  if (e instanceof Error && e.name === "RunError") {
-    process.stderr.write(e.message + "\n");
-    return 1;
-  }
-  process.stderr.write(`${command} failed: ${e instanceof Error ? e.message : String(e)}\n`);
-  return 3;
-}
 
 async function main(): Promise<number> {
   try {

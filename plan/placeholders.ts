@@ -6,7 +6,9 @@ import { requiredSecrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { PROJECT } from "../config/validate";
 
-export const SECRET_PLACEHOLDER = "offline-plan-placeholder";
+import { SECRET_PLACEHOLDER } from "./stack-file";
+
+export { SECRET_PLACEHOLDER };
 
 export function withPlaceholderSecrets(
   strategy: Strategy,

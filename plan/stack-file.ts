@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parse } from "yaml";
 import { PROJECT } from "../config/validate";
-import { SECRET_PLACEHOLDER } from "./placeholders";
+
+/** What a `secure:` value reads as offline; the plan redacts it wherever it appears. */
+export const SECRET_PLACEHOLDER = "offline-plan-placeholder";
 
 export interface StackFile {
   stack: string;

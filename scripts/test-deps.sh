@@ -5,11 +5,17 @@
 # and only as root; otherwise it says what to install.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v openssl >/dev/null 2>&1; then
+# openssl: test certificates and the hook's fingerprint check; curl and jq: the generated
+# monitoring and hook scripts; util-linux's `script`: the restore wizard's pseudo-terminal tests.
+need=()
+for tool in openssl curl jq script; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$([ "$tool" = script ] && echo bsdutils || echo "$tool")")
+done
+if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "test-deps: openssl is missing; install it (apt-get install openssl) or run npm test as root" >&2
+    echo "test-deps: ${need[*]} missing; install them (apt-get install ${need[*]}) or run npm test as root" >&2
     exit 1
   fi
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 bash ./ci-agents-setup.sh

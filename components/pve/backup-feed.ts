@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { remote } from "@pulumi/command";
-import type { Service, Strategy } from "../../config/strategy";
+import type { Strategy } from "../../config/strategy";
 import { backupJobArgs } from "./backup-job";
 import { setMasterPubkeyScript } from "./master-key";
+import { storageIdFor } from "./storage-id";
+
+export { storageIdFor };
 
 /** One PVE `pbs` storage: a datastore (and namespace) PVE writes to. */
 export interface PbsStorageTarget {
@@ -48,13 +51,6 @@ export interface PveBackupFeedArgs {
   };
 }
 
-/** The storage id a service's backups go to. */
-export function storageIdFor(baseId: string, service: Pick<Service, "datastore" | "namespace">, multipleDatastores: boolean): string {
-  const parts = [baseId];
-  if (multipleDatastores) parts.push(service.datastore);
-  if (service.namespace) parts.push(service.namespace);
-  return parts.join("-");
-}
 
 /**
  * The primary tier's feed on the PVE side: `pbs` storages pointing at the PBS datastores with

@@ -1,0 +1,63 @@
+/**
+ * The steps every monitoring component runs on its hosts over SSH: install the tools the scripts
+ * call, write the root-only secrets file from standard input, write the generated files. Each is
+ * idempotent POSIX sh, and none carries a secret: secrets only travel on the secrets step's stdin.
+ */
+import { sha256, shellQuote, writeFileScript } from "../agents/shell";
+
+export interface HostFile {
+  path: string;
+  /** Octal, as chmod takes it. */
+  mode: string;
+  content: string;
+}
+
+/** Installs the Debian packages whose commands are missing, and nothing else. */
+export function installPackagesScript(packages: Record<string, string>): string {
+  const pairs = Object.entries(packages);
+  return [
+    "set -eu",
+    "export DEBIAN_FRONTEND=noninteractive",
+    `missing=""`,
+    // By command, not by package: a host whose curl comes from elsewhere needs nothing installed.
+    ...pairs.map(([cmd, pkg]) => `command -v ${shellQuote(cmd)} >/dev/null 2>&1 || missing="$missing ${pkg}"`),
+    `if [ -n "$missing" ]; then`,
+    "  apt-get update -qq",
+    "  apt-get install -y -qq --no-install-recommends $missing",
+    "fi",
+  ].join("\n");
+}
+
+/** Writes standard input to `path`, readable by root only, atomically. */
+export function secretsFileScript(path: string): string {
+  const dir = path.replace(/\/[^/]+$/, "") || "/";
+  return [
+    "set -eu",
+    "umask 077",
+    `install -d -m 0700 ${shellQuote(dir)}`,
+    `cat > ${shellQuote(`${path}.new`)}`,
+    `mv -f ${shellQuote(`${path}.new`)} ${shellQuote(path)}`,
+  ].join("\n");
+}
+
+/** Removes the secrets file: monitoring credentials protect no data, so nothing keeps them. */
+export function removeSecretsScript(path: string): string {
+  return ["set -eu", `rm -f ${shellQuote(path)} ${shellQuote(`${path}.new`)}`].join("\n");
+}
+
+/**
+ * Writes the files with their modes, then runs `after` (daemon-reload, enabling timers). A hash
+ * of everything written heads the script, so the plan shows at a glance whether a host changed.
+ */
+export function deployFilesScript(label: string, files: HostFile[], after: string[] = []): string {
+  const hash = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join("\0"));
+  const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]+$/, "")))];
+  return [
+    `# ${label}, content ${hash.slice(0, 16)}`,
+    "set -eu",
+    "umask 022",
+    ...dirs.map((d) => `install -d ${shellQuote(d)}`),
+    ...files.map((f) => writeFileScript(f.path, f.content, f.mode)),
+    ...after,
+  ].join("\n");
+}
