@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Secrets } from "../config/load";
 import type { KeepPolicy, Strategy } from "../config/strategy";
 import { projectDatastoreGb } from "../components/pbs/capacity";
+import type { PbsConnectionArgs } from "../components/pbs/provider";
 import { JOB_EVENT_TYPES, PbsDatastoreStack, type NotificationEndpointSpec, type PruneJobSpec } from "../components/pbs/primary";
 
 export interface PrimaryTier {
@@ -14,6 +15,8 @@ export interface PrimaryTier {
   /** PVE's token per datastore. */
   pveTokens: Record<string, { id: pulumi.Output<string>; secret: pulumi.Output<string> }>;
   resources: pulumi.Resource[];
+  /** The admin connection the PBS resources use (token secret as a Pulumi secret). */
+  connection: PbsConnectionArgs;
 }
 
 /** Combines keep policies so every service in a namespace keeps at least what it asked for. */
@@ -111,5 +114,5 @@ export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secre
     datastores[d.name] = stack;
     if (stack.pveTokenId && stack.pveTokenSecret) pveTokens[d.name] = { id: stack.pveTokenId, secret: stack.pveTokenSecret };
   });
-  return { datastores, pveTokens, resources: Object.values(datastores) };
+  return { datastores, pveTokens, resources: Object.values(datastores), connection };
 }

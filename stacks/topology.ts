@@ -12,6 +12,7 @@ import { BackupNetwork, flowTableRows } from "../components/network";
 import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
 import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
+import { createMonitoring } from "./monitoring";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
@@ -92,6 +93,9 @@ export class BackupTopology extends pulumi.ComponentResource {
         tokenSecret: token.secret,
       });
     }
+    // Alerts, checks and the pre-backup hook, each with a read-only PBS token of its own.
+    const monitoring = createMonitoring(this, strategy, secrets, primary.connection, primary.resources);
+
     // The recovery root: each backup's key, encrypted to this key pair, travels with the backup.
     const master = strategy.security.clientSideEncryption ? createPbsMasterKey("homelab", this) : undefined;
     const feed = new PveBackupFeed(
@@ -100,9 +104,11 @@ export class BackupTopology extends pulumi.ComponentResource {
         strategy,
         provider: pve,
         targets: [...targets.values()],
+        hookScripts: monitoring.hookScripts,
         ...(master ? { masterKey: { publicKeyPem: master.publicKeyPem, connection: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node) } } : {}),
       },
-      { parent: this, dependsOn: primary.resources },
+      // The hook must be on every node before a job names it: vzdump refuses a missing script.
+      { parent: this, dependsOn: [...primary.resources, monitoring.hook] },
     );
 
     // Firewall and VLAN from the flows the topology needs; nothing else is opened.

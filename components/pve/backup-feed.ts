@@ -37,8 +37,8 @@ export interface PveBackupFeedArgs {
    * @default "pbs"
    */
   pruneOn?: "pbs" | "pve";
-  /** Hook script run by every job (pre-backup health checks). @default none */
-  hookScript?: string;
+  /** Hook script (pre-backup health checks) each service's job runs, by service name. @default none */
+  hookScripts?: Record<string, string>;
   /**
    * The PBS master public key set on every encrypting storage, the recovery path of a lost
    * storage key, and the SSH login on a PVE node it is set through.
@@ -137,7 +137,7 @@ export class PveBackupFeed extends pulumi.ComponentResource {
           stdexcludes: strategy.exclusions.stdexcludes,
           mailto,
           pruneOn: args.pruneOn ?? "pbs",
-          ...(args.hookScript ? { script: args.hookScript } : {}),
+          ...(args.hookScripts?.[service.name] ? { script: args.hookScripts[service.name] } : {}),
         },
         vmids,
       );

@@ -127,4 +127,37 @@ describe("homelab stack under mocks", () => {
     assert.equal(doc.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-master-pubkey")).length, 3);
     assert.ok([...keys.keys()].some((k) => k.startsWith("rclone crypt")));
   });
+
+  test("monitoring: read-only PBS tokens, the hook on every job, the checks on the PBS host", () => {
+    const acls = ofType(doc, "pulumi-nodejs:dynamic/pbs:Acl").filter((a) => a.name.startsWith("pbs-monitor-"));
+    assert.ok(acls.length >= 6);
+    for (const acl of acls) assert.ok(["DatastoreAudit", "Audit"].includes(acl.inputs["role"] as string), `${acl.name} grants ${String(acl.inputs["role"])}`);
+    const hookAcls = acls.filter((a) => a.name.startsWith("pbs-monitor-acl-hook-")).map((a) => a.inputs["path"]);
+    assert.deepEqual(hookAcls.sort(), ["/datastore/critical", "/datastore/homelab"]);
+    for (const job of ofType(doc, JOB)) {
+      assert.equal(job.inputs["script"], `/usr/local/lib/homelab-backup/vzdump-hook.d/${job.name.replace(/^backup-/, "")}`);
+    }
+    const hookDeploy = doc.resources.filter((r) => r.type === "command:remote:Command" && /^backup-hook-pve\d-deploy$/.test(r.name));
+    assert.equal(hookDeploy.length, 3, "the hook is on every PVE node");
+    // The jobs wait for the hook: vzdump refuses a job whose script is missing.
+    const hook = doc.resources.find((r) => r.type === "homelab:pve:BackupHook");
+    assert.ok(hook);
+    for (const name of ["capacity-deploy", "freshness-deploy", "notify-pbs-deploy"]) assert.ok(doc.resources.some((r) => r.name === name), name);
+    // Secrets only as secrets: no token secret or key in any monitoring input.
+    for (const r of doc.resources.filter((x) => /^(capacity|freshness|backup-hook|notify)-/.test(x.name))) {
+      assert.equal(r.inputs["connection"], "[secret]", `${r.name} connection`);
+      assert.ok(!JSON.stringify(r.inputs).includes("offline-plan-placeholder"), `${r.name} leaks a secret`);
+    }
+  });
+
+  test("the hook expects what an incremental run writes, not the whole guest", async () => {
+    const { expectedRunGb } = await import("../../stacks/monitoring");
+    const { stackStrategy } = await import("../network/strategy");
+    const strategy = stackStrategy("homelab");
+    const fileServer = strategy.services.find((s) => s.name === "file-server")!;
+    const run = expectedRunGb(fileServer, strategy.hosts.pbs.dailyChangePercent);
+    assert.ok(run >= 1 && run < fileServer.sizeGb / 10, `${run} GB of ${fileServer.sizeGb}`);
+    const weekly = { ...fileServer, intervalMinutes: 7 * 1440 };
+    assert.ok(expectedRunGb(weekly, strategy.hosts.pbs.dailyChangePercent) > run, "a longer interval writes more");
+  });
 });
