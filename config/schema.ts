@@ -502,6 +502,11 @@ export const strategySchema = z
          * @default "*-*-01 04:00"
          */
         syncSchedule: calendar.default("*-*-01 04:00"),
+        /**
+         * The yearly class's sync: one monthly run's state a year, kept `retention.offsite.yearly`.
+         * @default "*-01-01 04:00"
+         */
+        yearlySyncSchedule: calendar.default("*-01-01 04:00"),
         /** rclone encryption of names and contents on top of SSE-KMS. @default true */
         rcloneEncryption: z.boolean().default(true),
         classes: z.array(offsiteClass).default([

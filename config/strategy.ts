@@ -90,7 +90,14 @@ export interface Strategy {
   security: RawStrategy["security"];
   monitoring: RawStrategy["monitoring"];
   agents: (RawStrategy["agents"][number] & { schedule: CalendarEvent; keep: KeepPolicy; tier: Tier })[];
-  offsite: { syncSchedule: CalendarEvent; rcloneEncryption: boolean; classes: OffsiteClass[] };
+  offsite: {
+    /** The monthly and critical classes' sync. */
+    syncSchedule: CalendarEvent;
+    /** The yearly class's sync. */
+    yearlySyncSchedule: CalendarEvent;
+    rcloneEncryption: boolean;
+    classes: OffsiteClass[];
+  };
   verification: {
     restoreTests: Omit<RawStrategy["verification"]["restoreTests"], "node" | "monthlyServices"> & {
       /** The PVE node scratch guests are restored on. */

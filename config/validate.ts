@@ -279,6 +279,7 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
   // TrueNAS schedules are cron: refuse what cron cannot say, here rather than at apply.
   const cronChecks: [string, string][] = [
     ["offsite.syncSchedule", cfg.offsite.syncSchedule],
+    ["offsite.yearlySyncSchedule", cfg.offsite.yearlySyncSchedule],
     ...cfg.datastores.map((d, i): [string, string] => [`datastores[${i}].replicationSchedule`, d.replicationSchedule]),
     ...cfg.hosts.truenas.localDatasets.map((l, i): [string, string] => [`hosts.truenas.localDatasets[${i}].schedule`, l.schedule]),
   ];
@@ -440,7 +441,12 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
         },
         checks: { capacity: parseCalendarEvent(cfg.verification.checks.capacity), freshness: parseCalendarEvent(cfg.verification.checks.freshness) },
       },
-      offsite: { syncSchedule: parseCalendarEvent(cfg.offsite.syncSchedule), rcloneEncryption: cfg.offsite.rcloneEncryption, classes },
+      offsite: {
+        syncSchedule: parseCalendarEvent(cfg.offsite.syncSchedule),
+        yearlySyncSchedule: parseCalendarEvent(cfg.offsite.yearlySyncSchedule),
+        rcloneEncryption: cfg.offsite.rcloneEncryption,
+        classes,
+      },
       protection: cfg.protection,
       nasDatasets: cfg.hosts.truenas.localDatasets.map((l) => ({
         dataset: l.dataset,

@@ -5,7 +5,7 @@ import type { Strategy } from "../config/strategy";
 import { OffsiteArchive } from "../components/offsite/archive";
 import type { OffsiteTarget } from "./secondary";
 
-export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, rotationEpoch: string): { archive: OffsiteArchive; target: OffsiteTarget | undefined } {
+export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, rotationEpoch: string): { archive: OffsiteArchive; targets: OffsiteTarget[] } {
   const site = strategy.hosts.offsite;
   const nonAws = site.provider !== "aws";
   const credentials = nonAws && secrets.offsiteAccessKeyId && secrets.offsiteSecretAccessKey
@@ -27,10 +27,19 @@ export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secre
     },
     { parent },
   );
-  // The off-site datastore's replica goes to the strictest class: critical data, kept 7 years.
-  const cls = archive.buckets.critical ?? Object.values(archive.buckets)[0];
+  // Every class is fed from the same critical data, each on its cadence: monthly and critical
+  // every month, yearly once a year, so the yearly bucket holds one month's state per year.
   const accessKeyId = archive.syncAccessKeyId ?? secrets.offsiteAccessKeyId;
   const secretAccessKey = archive.syncSecretAccessKey ?? secrets.offsiteSecretAccessKey;
-  const target = cls && accessKeyId && secretAccessKey ? { bucket: cls.bucket.bucket, accessKeyId, secretAccessKey } : undefined;
-  return { archive, target };
+  const targets: OffsiteTarget[] = [];
+  if (accessKeyId && secretAccessKey) {
+    for (const [name, cls] of Object.entries(archive.buckets)) {
+      if (!cls) continue;
+      const schedule = name === "yearly" ? strategy.offsite.yearlySyncSchedule : strategy.offsite.syncSchedule;
+      targets.push({ retentionClass: name as OffsiteTarget["retentionClass"], bucket: cls.bucket.bucket, accessKeyId, secretAccessKey, schedule });
+    }
+  }
+  // The strictest class first: its tasks keep the names they had when only it was fed.
+  targets.sort((a, b) => (a.retentionClass === "critical" ? -1 : b.retentionClass === "critical" ? 1 : 0));
+  return { archive, targets };
 }

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { CalendarEvent } from "../config/calendar";
 import type { Strategy } from "../config/strategy";
 import { groupJobs } from "../components/truenas/pbs-consistency";
 import { TruenasReplica, type Lifetime, type OffsiteSync } from "../components/truenas/secondary";
@@ -17,17 +18,20 @@ export function lifetimeOf(days: number): Lifetime {
 }
 
 export interface OffsiteTarget {
+  retentionClass: "monthly" | "yearly" | "critical";
+  /** When the class's sync runs. */
+  schedule: CalendarEvent;
   bucket: pulumi.Input<string>;
   accessKeyId: pulumi.Input<string>;
   secretAccessKey: pulumi.Input<string>;
 }
 
-export function createSecondary(parent: pulumi.Resource, strategy: Strategy, apiKey: pulumi.Output<string>, offsite: OffsiteTarget | undefined): TruenasReplica {
+export function createSecondary(parent: pulumi.Resource, strategy: Strategy, apiKey: pulumi.Output<string>, offsiteTargets: readonly OffsiteTarget[]): TruenasReplica {
   const nas = strategy.hosts.truenas;
   const allowDestroy = new Set(strategy.protection.allowDestroy.map((a) => a.name));
   const syncs: OffsiteSync[] = [];
   const offsiteStore = strategy.datastores.find((d) => d.offsite);
-  if (offsite) {
+  if (offsiteTargets.length > 0) {
     let encryption: OffsiteSync["encryption"];
     if (strategy.offsite.rcloneEncryption) {
       // The rclone keys are the only way to read the off-site copy: protected and kept, as secrets.
@@ -36,19 +40,23 @@ export function createSecondary(parent: pulumi.Resource, strategy: Strategy, api
       const salt = new random.RandomPassword("offsite-rclone-salt", { length: 32, special: false }, keep);
       encryption = { password: pulumi.secret(password.result), salt: pulumi.secret(salt.result), filenames: true };
     }
-    const base = {
-      accessKeyId: pulumi.secret(offsite.accessKeyId),
-      secretAccessKey: pulumi.secret(offsite.secretAccessKey),
-      ...(strategy.hosts.offsite.endpoint ? { endpoint: strategy.hosts.offsite.endpoint } : {}),
-      region: strategy.hosts.offsite.region,
-      bucket: offsite.bucket,
-      schedule: strategy.offsite.syncSchedule,
-      ...(encryption ? { encryption } : {}),
-    };
-    if (offsiteStore) syncs.push({ ...base, name: "offsite", path: `/mnt/${offsiteStore.replicaDataset}`, folder: `pbs/${offsiteStore.name}` });
-    // Agents of off-site services keep their borg repositories on the NAS: those go off-site too.
-    for (const path of agentRepositoryRoots(strategy)) {
-      syncs.push({ ...base, name: `borg-${path.split("/").filter(Boolean).slice(1).join("-")}`, path, folder: `borg/${path.split("/").pop()}` });
+    for (const offsite of offsiteTargets) {
+      const base = {
+        accessKeyId: pulumi.secret(offsite.accessKeyId),
+        secretAccessKey: pulumi.secret(offsite.secretAccessKey),
+        ...(strategy.hosts.offsite.endpoint ? { endpoint: strategy.hosts.offsite.endpoint } : {}),
+        region: strategy.hosts.offsite.region,
+        bucket: offsite.bucket,
+        schedule: offsite.schedule,
+        ...(encryption ? { encryption } : {}),
+      };
+      // The critical class's tasks keep their first names, so adding classes replaces nothing.
+      const suffix = offsite.retentionClass === "critical" ? "" : `-${offsite.retentionClass}`;
+      if (offsiteStore) syncs.push({ ...base, name: `offsite${suffix}`, path: `/mnt/${offsiteStore.replicaDataset}`, folder: `pbs/${offsiteStore.name}` });
+      // Agents of off-site services keep their borg repositories on the NAS: those go off-site too.
+      for (const path of agentRepositoryRoots(strategy)) {
+        syncs.push({ ...base, name: `borg-${path.split("/").filter(Boolean).slice(1).join("-")}${suffix}`, path, folder: `borg/${path.split("/").pop()}` });
+      }
     }
   }
   return new TruenasReplica(

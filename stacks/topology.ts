@@ -116,7 +116,7 @@ export class BackupTopology extends pulumi.ComponentResource {
     const now = args.now ?? new Date();
     const syncKeyEpoch = epochKeeper(rotationEpoch(now, strategy.security.keyRotationDays));
     const offsite = createOffsite(this, strategy, secrets, syncKeyEpoch);
-    const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.target);
+    const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.targets);
 
     const agents = createAgents(this, strategy, secrets);
 

@@ -186,7 +186,9 @@ describe("cost model, hand-computed cases", () => {
           const base = classCost({ name: "x", storedGb: gb, objects, retentionDays: retention, noncurrentDays: noncurrent }, placement, DEFAULT_PRICES).monthly;
           const more = (u: Partial<{ storedGb: number; objects: number; noncurrentDays: number }>) =>
             classCost({ name: "x", storedGb: gb, objects, retentionDays: retention, noncurrentDays: noncurrent, ...u }, placement, DEFAULT_PRICES).monthly;
-          return more({ storedGb: gb * 2 }) >= base - 1e-12 && more({ objects: objects * 2 }) >= base - 1e-12 && more({ noncurrentDays: noncurrent + 30 }) >= base - 1e-12;
+          // Equal costs may differ in the last bits (sums of thousands of dollars): a relative epsilon.
+          const floor = base - Math.abs(base) * 1e-12;
+          return more({ storedGb: gb * 2 }) >= floor && more({ objects: objects * 2 }) >= floor && more({ noncurrentDays: noncurrent + 30 }) >= floor;
         },
       ),
     );

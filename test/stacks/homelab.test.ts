@@ -84,26 +84,36 @@ describe("homelab stack under mocks", () => {
     ]);
     const dumps = byName.get("db01/database-dumps")!;
     assert.deepEqual(dumps.copies.map((c) => [c.kind, c.medium, c.site]), [
-      ["source", "local-disk", "onsite"], ["borg-repository", "nas", "onsite"], ["offsite-bucket", "cloud", "offsite"],
+      ["source", "local-disk", "onsite"], ["borg-repository", "nas", "onsite"],
+      ["offsite-bucket", "cloud", "offsite"], ["offsite-bucket", "cloud", "offsite"], ["offsite-bucket", "cloud", "offsite"],
     ]);
     assert.equal(dumps.tier, "critical");
     assert.ok(dumps.copies[1]!.encrypted && dumps.copies[1]!.verified);
     const db = byName.get("database-vms")!;
     assert.deepEqual(db.copies.map((c) => c.location), [
-      "PVE VMs 101, 102", "PBS critical", "TrueNAS tank/replica/critical", "S3 homelab-offsite-critical",
+      "PVE VMs 101, 102", "PBS critical", "TrueNAS tank/replica/critical",
+      "S3 homelab-offsite-critical", "S3 homelab-offsite-monthly", "S3 homelab-offsite-yearly",
     ]);
-    assert.equal(db.copies[3]!.lockDays, 2555);
-    assert.equal(db.copies[3]!.retentionDays, 2555);
+    // Each class keeps its own promise: critical 7 y, monthly archives 2 y, yearly archives 5 y.
+    assert.deepEqual(db.copies.slice(3).map((c) => [c.lockDays, c.retentionDays]), [[2555, 2555], [730, 730], [1825, 1825]]);
     assert.deepEqual(byName.get("application-vms")!.copies.map((c) => c.site), ["onsite", "onsite", "onsite"]);
     assert.deepEqual(doc.violations.filter((v) => v.enforcement === "mandatory"), []);
   });
 
-  test("the off-site syncs copy (never sync) the critical replica and the agents' repositories", () => {
+  test("the off-site syncs copy (never sync) the critical replica and the agents' repositories into every class", () => {
     const syncs = ofType(doc, "pulumi-nodejs:dynamic/truenas:CloudSyncTask");
-    assert.deepEqual(syncs.map((s) => [s.inputs["path"], s.inputs["transferMode"], s.inputs["bucket"]]), [
-      ["/mnt/tank/replica/critical", "COPY", "homelab-offsite-critical"],
-      ["/mnt/tank/borg", "COPY", "homelab-offsite-critical"],
+    assert.deepEqual(syncs.map((s) => [s.name, s.inputs["path"], s.inputs["transferMode"], s.inputs["bucket"]]), [
+      ["truenas-offsite", "/mnt/tank/replica/critical", "COPY", "homelab-offsite-critical"],
+      ["truenas-borg-tank-borg", "/mnt/tank/borg", "COPY", "homelab-offsite-critical"],
+      ["truenas-offsite-monthly", "/mnt/tank/replica/critical", "COPY", "homelab-offsite-monthly"],
+      ["truenas-borg-tank-borg-monthly", "/mnt/tank/borg", "COPY", "homelab-offsite-monthly"],
+      ["truenas-offsite-yearly", "/mnt/tank/replica/critical", "COPY", "homelab-offsite-yearly"],
+      ["truenas-borg-tank-borg-yearly", "/mnt/tank/borg", "COPY", "homelab-offsite-yearly"],
     ]);
+    // Monthly and critical run monthly; the yearly class once a year, in January.
+    const cron = (name: string) => JSON.stringify(syncs.find((s) => s.name === name)!.inputs["schedule"]);
+    assert.equal(cron("truenas-offsite"), cron("truenas-offsite-monthly"));
+    assert.match(cron("truenas-offsite-yearly"), /"month":"1"/);
   });
 
   test("the backup VLAN's firewall opens exactly the derived flows, default-deny", () => {
