@@ -462,7 +462,7 @@ export const strategySchema = z
               .strict()
               .prefault({}),
             /** A bridge with no uplink: restored guests must not meet production on the network. @default "vmbr9" */
-            bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, { error: "expected a Linux bridge name such as vmbr9" }).default("vmbr9"),
+            bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,9}$/, { error: "expected a PVE bridge name such as vmbr9 (letters, digits, _; at most 10)" }).default("vmbr9"),
             /** PVE storage the scratch disks land on. @default "local-zfs" */
             scratchStorage: safeId.default("local-zfs"),
             /** Random restore test, after the weekly backups. @default "Sun *-*-* 09:00" */

@@ -9,6 +9,11 @@ import type { Strategy } from "../config/strategy";
 import { BorgmaticAgent } from "../components/agents/agent";
 import { agentSpecFromStrategy } from "../components/agents/from-strategy";
 
+/** The spec an agent is deployed with; the database restore test reads the same. */
+export function agentSpec(agent: Strategy["agents"][number]) {
+  return agentSpecFromStrategy(agent, { passwordRef: (a, db) => (db.password ? `${a.name}.${db.kind}.${db.name}` : undefined) });
+}
+
 export function createAgents(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets): BorgmaticAgent[] {
   const allowDestroy = new Set(strategy.protection.allowDestroy.map((a) => a.name));
   return strategy.agents.map((agent) => {
@@ -18,7 +23,7 @@ export function createAgents(parent: pulumi.Resource, strategy: Strategy, secret
       { length: 48, special: false },
       { parent, additionalSecretOutputs: ["result"], ...(allowDestroy.has(agent.name) ? {} : { protect: true, retainOnDelete: true }) },
     );
-    const spec = agentSpecFromStrategy(agent, { passwordRef: (a, db) => (db.password ? `${a.name}.${db.kind}.${db.name}` : undefined) });
+    const spec = agentSpec(agent);
     const databasePasswords: Record<string, pulumi.Input<string>> = {};
     for (const db of agent.databases) {
       if (!db.password) continue;

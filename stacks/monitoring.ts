@@ -19,6 +19,7 @@ export const MONITOR_USER = "homelab-monitor@pbs";
 
 export interface Monitoring {
   hook: BackupHook;
+  notifier: Notifier;
   /** Each service's hook entry point, for its backup job's `script`. */
   hookScripts: Record<string, string>;
   resources: pulumi.Resource[];
@@ -27,6 +28,15 @@ export interface Monitoring {
 /** GB a run of the service writes: the chunks that changed since the last run (incremental). */
 export function expectedRunGb(service: Strategy["services"][number], dailyChangePercent: number): number {
   return Math.max(1, Math.ceil(service.sizeGb * changedShare(service.intervalMinutes / 1440, dailyChangePercent)));
+}
+
+/** Agent hosts get the notify command too: their database restore tests report through it. */
+function agentHosts(strategy: Strategy, secrets: Secrets) {
+  const key = secrets.agentSshPrivateKey;
+  if (!key) return [];
+  return strategy.agents
+    .filter((a) => a.databases.length > 0 && strategy.verification.restoreTests.enabled)
+    .map((a) => ({ name: a.name, connection: { host: a.address, user: a.sshUser, port: a.sshPort, privateKey: pulumi.secret(key) } }));
 }
 
 export function notifyTargets(strategy: Strategy): NotifyTarget[] {
@@ -68,7 +78,7 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
   const gotifyTokens = Object.fromEntries(strategy.monitoring.targets.filter((t) => t.type === "gotify").map((t) => [t.name, pulumi.secret(notificationSecret(t.name) ?? "")]));
   const notifier = new Notifier(
     "notify",
-    { hosts: [{ name: pbs.name, connection: pbsHost }, ...nodes], targets: notifyTargets(strategy), gotifyTokens },
+    { hosts: [{ name: pbs.name, connection: pbsHost }, ...nodes, ...agentHosts(strategy, secrets)], targets: notifyTargets(strategy), gotifyTokens },
     { parent },
   );
 
@@ -130,5 +140,5 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
     },
     { parent, dependsOn: [notifier, ...acls] },
   );
-  return { hook, hookScripts: hook.jobScripts, resources: [notifier, capacity, freshness, hook, ...acls] };
+  return { hook, notifier, hookScripts: hook.jobScripts, resources: [notifier, capacity, freshness, hook, ...acls] };
 }

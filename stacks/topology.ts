@@ -13,6 +13,7 @@ import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
 import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
 import { createMonitoring } from "./monitoring";
+import { createVerification } from "./verification";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
@@ -119,6 +120,8 @@ export class BackupTopology extends pulumi.ComponentResource {
     const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.targets);
 
     const agents = createAgents(this, strategy, secrets);
+    // Restore tests run after their notify command and their agents exist.
+    createVerification(this, strategy, secrets, pve, [monitoring.notifier, ...agents]);
 
     this.outputs = {
       datastores: pulumi.output(strategy.datastores.map((d) => d.name)),

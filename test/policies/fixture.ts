@@ -34,6 +34,10 @@ export function compliantTopology(): ModelResource[] {
     r(T.bucketLifecycle, "critical-lifecycle", { bucket: "lab-critical", rules: [{ id: "critical", status: "Enabled", expiration: { days: 2555 } }] }),
     r(T.kmsKey, "offsite-key", { enableKeyRotation: true }, locked),
     r("homelab:verify:RestoreTest", "restore-test", {}),
+    // What the restore test deploys: its script's settings name the services it covers.
+    r(T.command, "restore-test-deploy", { create: "STORAGE=pbs-critical\nSVC_NAME=(db)\nMONTHLY=(db)\n" }, {
+      urn: "urn:pulumi:test::homelab-backup::homelab:verify:RestoreTest$command:remote:Command::restore-test-deploy",
+    }),
   ];
 }
 

@@ -170,4 +170,18 @@ describe("homelab stack under mocks", () => {
     const weekly = { ...fileServer, intervalMinutes: 7 * 1440 };
     assert.ok(expectedRunGb(weekly, strategy.hosts.pbs.dailyChangePercent) > run, "a longer interval writes more");
   });
+
+  test("restore tests: one per PBS storage on the restore node, an isolated bridge, the database test on db01", () => {
+    const tests = ofType(doc, "homelab:verify:RestoreTest").map((r) => r.name).sort();
+    assert.deepEqual(tests, ["restore-test-pbs-backup-critical", "restore-test-pbs-backup-homelab-archive", "restore-test-pbs-backup-homelab-important"]);
+    const bridge = named(doc, "proxmoxve:network/linux/bridge:Bridge", "restore-test-bridge");
+    assert.equal(bridge.inputs["name"], "vmbr9");
+    assert.deepEqual(bridge.inputs["ports"], [], "no uplink");
+    const critical = named(doc, "command:remote:Command", "restore-test-pbs-backup-critical-deploy").inputs["create"] as string;
+    assert.match(critical, /^STORAGE=pbs-backup-critical$/m);
+    assert.match(critical, /^SCRATCH_FROM=9900$/m);
+    assert.match(critical, /^MONTHLY=\(database-vms file-server docker-volumes\)$/m);
+    assert.ok(ofType(doc, "homelab:verify:DatabaseRestoreTest").some((r) => r.name === "db01-restore-test"));
+    assert.deepEqual(doc.violations.filter((v) => v.id === "HB-RESTORE"), []);
+  });
 });
