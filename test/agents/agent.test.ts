@@ -8,36 +8,10 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCalendarEvent } from "../../config/calendar";
 import type { AgentSpec } from "../../components/agents/spec";
+import { input, isSecretValue, plainStrings, registered, settle, startMocks, type Registered } from "../helpers/mock-runtime";
 
 type AgentModule = typeof import("../../components/agents/agent");
 
-interface Registered {
-  urn: string;
-  type: string;
-  name: string;
-  parent: string;
-  custom: boolean;
-  /** Inputs as serialized for the engine: secrets still wrapped in their signature objects. */
-  raw: Record<string, unknown>;
-  retainOnDelete: boolean;
-  deleteBeforeReplace: boolean;
-  additionalSecretOutputs: string[];
-}
-
-interface MonitorRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getRetainondelete(): boolean | undefined;
-  getDeletebeforereplace(): boolean;
-  getAdditionalsecretoutputsList(): string[];
-  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-}
-type Callback = (err: unknown, response?: { getUrn(): string }) => void;
-
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const KEY_EXPORT = "BORG_KEY 0123abcd\nhqlhbGdvcml0aG2mc2hhMjU2\n";
 
 const SECRETS = {
@@ -47,20 +21,9 @@ const SECRETS = {
   maria: "maria-password-41d0",
 };
 
-const registered: Registered[] = [];
 let agents: AgentModule;
 
-function isSecretValue(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
 
-/** Every string in `value` outside secret wrappers. */
-function plainStrings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) for (const v of value) plainStrings(v, out);
-  else if (typeof value === "object" && value !== null && !isSecretValue(value)) for (const v of Object.values(value)) plainStrings(v, out);
-  return out;
-}
 
 function spec(name: string, schedule: string, extra: Partial<AgentSpec> = {}): AgentSpec {
   return {
@@ -112,61 +75,13 @@ function command(name: string): Registered {
   return r;
 }
 
-function input(r: Registered, key: string): unknown {
-  const v = r.raw[key];
-  return isSecretValue(v) ? (v as { value: unknown }).value : v;
-}
 
-async function settle(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
-}
 
 describe("BorgmaticAgent under mocks", () => {
   const outputs: Record<string, pulumi.Output<string>> = {};
 
   before(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (a) => {
-          const state: Record<string, unknown> = { ...a.inputs };
-          if (a.type === "command:remote:Command") {
-            state["stdout"] = a.name.endsWith("-key-export") ? KEY_EXPORT : "";
-            state["stderr"] = "";
-          }
-          return { id: `${a.name}-id`, state };
-        },
-        call: (a) => {
-          throw new Error(`unmocked invoke ${a.token}`);
-        },
-      },
-      "homelab-backup",
-      "test",
-    );
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mocks = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } };
-    const proto = mocks.MockMonitor.prototype;
-    const original = proto["registerResource"] as (this: unknown, req: MonitorRequest, cb: Callback) => Promise<void>;
-    // The public mock API hides parent and resource options (pulumi/pulumi#14421).
-    proto["registerResource"] = function (this: unknown, req: MonitorRequest, callback: Callback) {
-      return original.call(this, req, (err, response) => {
-        if (!err && response) {
-          registered.push({
-            urn: response.getUrn(),
-            type: req.getType(),
-            name: req.getName(),
-            parent: req.getParent(),
-            custom: req.getCustom(),
-            raw: req.getObject()?.toJavaScript() ?? {},
-            retainOnDelete: req.getRetainondelete() === true,
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-          });
-        }
-        callback(err, response);
-      });
-    };
+    await startMocks((type, name) => (type === "command:remote:Command" && name.endsWith("-key-export") ? { stdout: KEY_EXPORT } : {}));
     agents = await import("../../components/agents/agent");
 
     // Secret inputs for one host, plain ones for the other: the component must make both secret.

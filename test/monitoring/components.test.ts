@@ -6,7 +6,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { command, componentOutputs, find, input, isSecretValue, plainStrings, registered, settle, startMocks, writtenContent } from "./mock-runtime";
+import { command, componentOutputs, find, input, isSecretValue, plainStrings, registered, settle, startMocks, writtenContent } from "../helpers/mock-runtime";
 
 type Monitoring = typeof import("../../components/monitoring");
 

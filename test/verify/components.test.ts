@@ -10,57 +10,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseCalendarEvent } from "../../config/calendar";
 import type { AgentSpec } from "../../components/agents/spec";
 import type { RestoreTestArgs } from "../../components/verify";
+import { find, isSecretValue, plainStrings, registered, settle, startMocks } from "../helpers/mock-runtime";
 
 type VerifyModule = typeof import("../../components/verify");
 
-interface Registered {
-  urn: string;
-  type: string;
-  name: string;
-  parent: string;
-  custom: boolean;
-  raw: Record<string, unknown>;
-  deleteBeforeReplace: boolean;
-}
-
-interface MonitorRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getDeletebeforereplace(): boolean;
-  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
-}
-type Callback = (err: unknown, response?: { getUrn(): string }) => void;
-
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-verify-private\n-----END OPENSSH PRIVATE KEY-----\n";
 
-const registered: Registered[] = [];
 const outputs: Record<string, unknown> = {};
 let verify: VerifyModule;
 
-function isSecretValue(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
 
-function plainStrings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) for (const v of value) plainStrings(v, out);
-  else if (typeof value === "object" && value !== null && !isSecretValue(value)) for (const v of Object.values(value)) plainStrings(v, out);
-  return out;
-}
 
-function unwrap(value: unknown): unknown {
-  return isSecretValue(value) ? (value as { value: unknown }).value : value;
-}
+const unwrap = (value: unknown): unknown => (isSecretValue(value) ? (value as { value: unknown }).value : value);
 
-function find(type: string, name: string): Registered {
-  const r = registered.find((x) => x.type === type && x.name === name);
-  if (!r) throw new Error(`no ${type} ${name}; have ${registered.map((x) => `${x.type}::${x.name}`).join(", ")}`);
-  return r;
-}
 
 function pveArgs(extra: Partial<RestoreTestArgs> = {}): RestoreTestArgs {
   return {
@@ -91,47 +53,12 @@ const DB01: AgentSpec = {
   schedule: parseCalendarEvent("*-*-* 02:00"),
 };
 
-async function settle(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
-}
 
 const value = <T>(o: pulumi.Output<T> | T) => (pulumi.Output.isInstance(o) ? new Promise<T>((r) => (o as pulumi.Output<T>).apply(r)) : Promise.resolve(o));
 
 describe("restore-test components under mocks", () => {
   before(async () => {
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...(a.type === "command:remote:Command" ? { stdout: "", stderr: "" } : {}) } }),
-        call: (a) => {
-          throw new Error(`unmocked invoke ${a.token}`);
-        },
-      },
-      "homelab-backup",
-      "test",
-    );
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mocks = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } };
-    const proto = mocks.MockMonitor.prototype;
-    const original = proto["registerResource"] as (this: unknown, req: MonitorRequest, cb: Callback) => Promise<void>;
-    // The public mock API hides parent and resource options (pulumi/pulumi#14421).
-    proto["registerResource"] = function (this: unknown, req: MonitorRequest, callback: Callback) {
-      return original.call(this, req, (err, response) => {
-        if (!err && response) {
-          registered.push({
-            urn: response.getUrn(),
-            type: req.getType(),
-            name: req.getName(),
-            parent: req.getParent(),
-            custom: req.getCustom(),
-            raw: req.getObject()?.toJavaScript() ?? {},
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-          });
-        }
-        callback(err, response);
-      });
-    };
+    await startMocks();
     verify = await import("../../components/verify");
 
     const pve = new verify.RestoreTest("pve1-restore", pveArgs({ weeklySchedule: "Wed *-*-* 11:30" }));

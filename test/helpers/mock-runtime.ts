@@ -17,6 +17,7 @@ export interface Registered {
   deleteBeforeReplace: boolean;
   retainOnDelete: boolean;
   dependencies: string[];
+  additionalSecretOutputs: string[];
 }
 
 interface MonitorRequest {
@@ -27,21 +28,25 @@ interface MonitorRequest {
   getRetainondelete(): boolean | undefined;
   getDeletebeforereplace(): boolean;
   getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Provider-computed state a test wants a resource to have, merged over its inputs. */
+export type MockState = (type: string, name: string) => Record<string, unknown>;
 
 export const registered: Registered[] = [];
 /** Outputs each component registered last, by URN. */
 export const componentOutputs = new Map<string, Record<string, unknown>>();
 
-export async function startMocks(): Promise<void> {
+export async function startMocks(state: MockState = () => ({})): Promise<void> {
   await pulumi.runtime.setMocks(
     {
-      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...(a.type === "command:remote:Command" ? { stdout: "", stderr: "" } : {}) } }),
+      newResource: (a) => ({ id: `${a.name}-id`, state: { ...a.inputs, ...(a.type === "command:remote:Command" ? { stdout: "", stderr: "" } : {}), ...state(a.type, a.name) } }),
       call: (a) => {
         throw new Error(`unmocked invoke ${a.token}`);
       },
@@ -66,6 +71,7 @@ export async function startMocks(): Promise<void> {
           deleteBeforeReplace: req.getDeletebeforereplace(),
           retainOnDelete: req.getRetainondelete() === true,
           dependencies: req.getDependenciesList(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         });
       }
       callback(err, response);
