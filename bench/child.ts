@@ -65,6 +65,9 @@ async function baseline(typesFile: string) {
     "bench",
     true,
   );
+  // The same runtime settings as the plan's recorder (plan/record.ts): no stack traces captured.
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
   const t0 = performance.now();
   class Bare extends pulumi.CustomResource {}
   const resources = custom.map((r) => new Bare(r.type, r.name, r.inputs));
