@@ -507,6 +507,12 @@ export const strategySchema = z
          * @default "*-01-01 04:00"
          */
         yearlySyncSchedule: calendar.default("*-01-01 04:00"),
+        /**
+         * Prices for the cost model, merged over components/offsite/prices.ts (us-east-1 list prices),
+         * e.g. `{ aws: { classes: { DEEP_ARCHIVE: { storagePerGbMonth: 0.0018 } } } }` for another region.
+         * @default none
+         */
+        prices: z.record(z.string(), z.unknown()).optional(),
         /** rclone encryption of names and contents on top of SSE-KMS. @default true */
         rcloneEncryption: z.boolean().default(true),
         classes: z.array(offsiteClass).default([

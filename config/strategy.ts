@@ -4,6 +4,7 @@
  */
 import type { CalendarEvent } from "./calendar";
 import type { RawStrategy } from "./schema";
+import type { PriceOverrides } from "../components/offsite/prices";
 
 /** PBS / vzdump `keep-*` options. */
 export interface KeepPolicy {
@@ -97,6 +98,8 @@ export interface Strategy {
     yearlySyncSchedule: CalendarEvent;
     rcloneEncryption: boolean;
     classes: OffsiteClass[];
+    /** Cost-model price overrides, checked against the price table. */
+    prices?: PriceOverrides;
   };
   verification: {
     restoreTests: Omit<RawStrategy["verification"]["restoreTests"], "node" | "monthlyServices"> & {

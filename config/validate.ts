@@ -10,6 +10,7 @@ import { groupJobs, snapshotTimingProblems, sourceRetentionProblem } from "../co
 import { agentSpecFromStrategy } from "../components/agents/from-strategy";
 import { resolveAgentSpec } from "../components/agents/spec";
 import { cidrsOverlap, ipInCidr } from "./net";
+import { mergePrices, type PriceOverrides } from "../components/offsite/prices";
 import { DEFAULT_TIERS, SECRET_KEYS, strategySchema, type RawStrategy } from "./schema";
 import type { Datastore, KeepPolicy, OffsiteClass, Service, Strategy, Tier } from "./strategy";
 
@@ -405,6 +406,16 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
     return { ...c, retention, retentionDays: Math.round((parseDuration(retention) as number) / MINUTES_PER_DAY) };
   });
 
+  // Price overrides must name prices the table has, as numbers: a typo would price nothing.
+  if (cfg.offsite.prices) {
+    try {
+      mergePrices(cfg.offsite.prices as PriceOverrides);
+    } catch (e) {
+      const m = /^(prices[^:]*): (.*)$/.exec((e as Error).message);
+      problems.push({ path: `offsite.${m?.[1] ?? "prices"}`, message: m?.[2] ?? (e as Error).message });
+    }
+  }
+
   // Protection opt-ins must name something that exists, or a typo silently protects nothing.
   const dataNames = new Set([...datastores.map((d) => d.name), ...classes.map((c) => `${cfg.hosts.offsite.bucketPrefix}-${c.name}`), ...cfg.agents.map((a) => a.name)]);
   cfg.protection.allowDestroy.forEach((entry, i) => {
@@ -446,6 +457,7 @@ export function parseStrategy(raw: Record<string, unknown>): ParseResult {
         yearlySyncSchedule: parseCalendarEvent(cfg.offsite.yearlySyncSchedule),
         rcloneEncryption: cfg.offsite.rcloneEncryption,
         classes,
+        ...(cfg.offsite.prices ? { prices: cfg.offsite.prices as PriceOverrides } : {}),
       },
       protection: cfg.protection,
       nasDatasets: cfg.hosts.truenas.localDatasets.map((l) => ({

@@ -22,6 +22,7 @@ export function createOffsite(parent: pulumi.Resource, strategy: Strategy, secre
       kmsRotationDays: strategy.security.kmsRotationDays,
       allowDestroy: strategy.protection.allowDestroy.map((a) => a.name),
       rcloneEncryption: strategy.offsite.rcloneEncryption,
+      ...(strategy.offsite.prices ? { prices: strategy.offsite.prices } : {}),
       rotationEpoch,
       ...(credentials ? { credentials } : {}),
     },

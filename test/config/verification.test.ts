@@ -58,3 +58,20 @@ describe("verification config", () => {
     assert.match(out[0]!, /services\[0\]\.healthcheckUrl: .*expected an https:\/\/ URL/);
   });
 });
+
+describe("off-site price overrides", () => {
+  test("a known price is taken, as a number", () => {
+    const r = parseStrategy(withConfig((c) => (c.offsite = { prices: { aws: { classes: { DEEP_ARCHIVE: { storagePerGbMonth: 0.0018 } } } } })));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
+    assert.deepEqual(r.strategy.offsite.prices, { aws: { classes: { DEEP_ARCHIVE: { storagePerGbMonth: 0.0018 } } } });
+  });
+
+  test("an unknown price or a bad value is one line naming its path", () => {
+    assert.deepEqual(lines(withConfig((c) => (c.offsite = { prices: { aws: { classes: { DEEP_ARCHIV: { storagePerGbMonth: 1 } } } } }))), [
+      "homelab-backup:offsite.prices.aws.classes.DEEP_ARCHIV: is not in the price table; expected one of STANDARD, STANDARD_IA, ONEZONE_IA, GLACIER_IR, GLACIER, DEEP_ARCHIVE",
+    ]);
+    assert.deepEqual(lines(withConfig((c) => (c.offsite = { prices: { aws: { classes: { DEEP_ARCHIVE: { storagePerGbMonth: -1 } } } } }))), [
+      "homelab-backup:offsite.prices.aws.classes.DEEP_ARCHIVE.storagePerGbMonth: -1 is invalid; expected a number of 0 or more",
+    ]);
+  });
+});
