@@ -94,9 +94,9 @@ function flowOrder(a: Flow, b: Flow): number {
 /**
  * The flows the topology needs and nothing else:
  * - each PVE node → PBS on the PBS API port (vzdump writes to the datastores through it);
- * - each host agent → PBS on the PBS API port (its own API token);
  * - TrueNAS → PBS on SSH (the NAS pulls the datastore datasets with ZFS replication);
- * - a host agent → TrueNAS (or PBS) on SSH when its borg repository is on that host;
+ * - a host agent → TrueNAS (or PBS) on SSH when its borg repository is on that host (agents
+ *   back up with borg only, so they never talk to the PBS API);
  * - TrueNAS → the off-site endpoint on HTTPS, when a datastore goes off-site, through the path
  *   `network.offsitePath` names.
  */
@@ -119,7 +119,6 @@ export function deriveFlows(topology: FlowTopology): Flow[] {
   add(nasHost, pbsHost, SSH_PORT, "ZFS replication: TrueNAS pulls the datastore datasets from the PBS host");
   for (const agent of topology.agents) {
     const host = byName.get(agent.name) as DeclaredHost;
-    add(host, pbsHost, pbs.port, `host agent ${agent.name}: PBS API with its own token`);
     const repo = repositoryEndpoint(agent.repository);
     if (!repo) continue;
     if (isHost(repo.host, [truenas.backupAddress, truenas.host, truenas.name])) {

@@ -84,7 +84,6 @@ describe("BackupNetwork under mocks", () => {
       ["out", "ACCEPT", "tcp", "443", "+backup-nas", undefined],
       ["in", "ACCEPT", "tcp", "22", "+backup-nas", "+backup-pbs"],
       ["in", "ACCEPT", "tcp", "8007", "+backup-pve", "+backup-pbs"],
-      ["in", "ACCEPT", "tcp", "8007", "+backup-agents", "+backup-pbs"],
       ["in", "ACCEPT", "tcp", "22", "+backup-agents", "+backup-nas"],
       ["in", "DROP", undefined, undefined, undefined, "+backup-pbs"],
       ["in", "DROP", undefined, undefined, undefined, "+backup-nas"],
@@ -139,22 +138,21 @@ describe("BackupNetwork under mocks", () => {
     ]);
   });
 
-  test("adding a host agent to the lab adds its IP set and its rules: PBS's API, and SSH to the NAS for its borg repository", () => {
+  test("adding a host agent to the lab adds its IP set and its one rule: SSH to the NAS for its borg repository", () => {
     const base = rulesOf("lab").map(brief);
     const withAgent = rulesOf("labagent").map(brief);
     const added = withAgent.filter((r) => !base.some((b) => JSON.stringify(b) === JSON.stringify(r)));
-    assert.deepEqual(added, [
-      ["in", "ACCEPT", "tcp", "8007", "+backup-agents", "+backup-pbs"],
-      ["in", "ACCEPT", "tcp", "22", "+backup-agents", "+backup-nas"],
-    ]);
+    assert.deepEqual(added, [["in", "ACCEPT", "tcp", "22", "+backup-agents", "+backup-nas"]]);
     assert.ok(base.every((b) => withAgent.some((r) => JSON.stringify(r) === JSON.stringify(b))), "no rule removed");
     assert.deepEqual(ipsetsOf("labagent")["backup-agents"], ["10.98.0.60"]);
   });
 
-  test("a third homelab agent with its repository off the NAS joins the PBS rule but not the NAS's", () => {
-    assert.deepEqual(ipsetsOf("more")["backup-agents"], ["10.20.0.51", "10.20.0.52", "10.20.0.53"]);
+  test("a third homelab agent with its repository off the NAS gets no rule: agents never reach PBS's API", () => {
+    // No rule takes all three agents, so no agents IP set: the two NAS clients are named.
+    assert.equal(ipsetsOf("more")["backup-agents"], undefined);
     const rules = rulesOf("more").filter(accept).map(brief);
-    assert.ok(rules.some((r) => r[3] === "8007" && r[4] === "+backup-agents"));
+    assert.ok(!rules.some((r) => r[3] === "8007" && String(r[4]).includes("agents")));
+    assert.ok(!rules.some((r) => String(r[4]).includes("10.20.0.53")), "the third agent is in no rule");
     assert.deepEqual(rules.find((r) => r[3] === "22" && r[5] === "+backup-nas"), ["in", "ACCEPT", "tcp", "22", "10.20.0.51,10.20.0.52", "+backup-nas"]);
   });
 

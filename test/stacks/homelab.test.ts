@@ -118,7 +118,7 @@ describe("homelab stack under mocks", () => {
 
   test("the backup VLAN's firewall opens exactly the derived flows, default-deny", () => {
     assert.deepEqual([...new Set(doc.flows.map((f) => f.port))].sort(), ["22/tcp", "443/tcp", "8007/tcp"]);
-    assert.deepEqual(doc.flows.filter((f) => f.to === "pbs" && f.port === "8007/tcp").map((f) => f.from).sort(), ["db01", "docker01", "pve1", "pve2", "pve3"]);
+    assert.deepEqual(doc.flows.filter((f) => f.to === "pbs" && f.port === "8007/tcp").map((f) => f.from).sort(), ["pve1", "pve2", "pve3"]);
     const cluster = ofType(doc, "proxmoxve:cluster/firewallLegacy:FirewallLegacy");
     assert.equal(cluster.length, 1);
     assert.equal(cluster[0]!.inputs["inputPolicy"], "DROP");
