@@ -41,6 +41,7 @@ export function requiredSecrets(strategy: Strategy): SecretKey[] {
   if (strategy.hosts.offsite.provider !== "aws") keys.push("offsiteAccessKeyId", "offsiteSecretAccessKey");
   if (strategy.monitoring.targets.some((t) => t.type === "gotify" || (t.type === "smtp" && t.username))) keys.push("notificationSecrets");
   if (strategy.agents.length > 0) keys.push("agentSshPrivateKey");
+  if (strategy.hosts.truenas.monitorUser !== undefined) keys.push("truenasMonitorApiKey");
   // The master key's public half, the restore tests, the checks and the hook go over SSH.
   if (strategy.security.clientSideEncryption || strategy.verification.restoreTests.enabled) keys.push("hostSshPrivateKey");
   if (strategy.agents.some((a) => a.databases.some((d) => d.password))) keys.push("agentDatabasePasswords");

@@ -125,6 +125,12 @@ const hosts = z
         poolCapacityGb: z.number().positive().optional(),
         /** Pool the replicas land on. @default "tank" */
         pool: z.string().default("tank"),
+        /**
+         * A read-only (READONLY_ADMIN) TrueNAS user whose API key is the `truenasMonitorApiKey`
+         * secret: set, the PBS host's capacity check also watches the NAS pool over the API.
+         * @default none (the pool is watched by the report only)
+         */
+        monitorUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "expected a TrueNAS user name" }).optional(),
         /** API user whose key is the `truenasApiKey` secret. @default "root" */
         apiUser: z.string().default("root"),
         /** SSH host key of the PBS host (`ssh-keyscan` output line), pinned for replication. */
@@ -551,6 +557,8 @@ export const SECRET_KEYS = [
   "notificationSecrets",
   /** The SSH private key the library deploys host agents with. */
   "agentSshPrivateKey",
+  /** API key of `hosts.truenas.monitorUser` (read-only), for the capacity check on the PBS host. */
+  "truenasMonitorApiKey",
   /** The SSH private key the library deploys to PVE nodes and the PBS host with (restore tests, checks, the vzdump hook). */
   "hostSshPrivateKey",
   /** A map of `<agent>.<kind>.<database>` (db01.postgresql.all) → that database's password, for the agents' dumps. */

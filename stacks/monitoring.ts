@@ -54,6 +54,7 @@ export function notifyTargets(strategy: Strategy): NotifyTarget[] {
 
 export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, connection: PbsConnectionArgs, dependsOn: pulumi.Resource[]): Monitoring {
   const pbs = strategy.hosts.pbs;
+  const nas = strategy.hosts.truenas;
   const stores = strategy.datastores.map((d) => d.name);
   const opts = { parent, dependsOn };
   const user = new User("pbs-monitor-user", { connection, userid: MONITOR_USER, comment: "homelab-backup monitoring (read-only tokens)" }, opts);
@@ -93,6 +94,13 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
       datastores: stores,
       thresholdPercent: strategy.monitoring.capacityThresholdPercent,
       schedule: strategy.verification.checks.capacity.source,
+      // The NAS pool too, read over its API with a read-only user's key, when config names one.
+      ...(nas.monitorUser !== undefined && secrets.truenasMonitorApiKey
+        ? {
+            truenas: { host: nas.backupAddress, ...(nas.fingerprint ? { fingerprint: nas.fingerprint } : {}), username: nas.monitorUser, pools: [nas.pool] },
+            truenasApiKey: pulumi.secret(secrets.truenasMonitorApiKey),
+          }
+        : {}),
     },
     checkOpts,
   );

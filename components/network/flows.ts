@@ -127,6 +127,9 @@ export function deriveFlows(topology: FlowTopology): Flow[] {
       add(host, pbsHost, repo.port, `host agent ${agent.name}: borg repository on the PBS host (${agent.repository})`);
     }
   }
+  if (truenas.monitorUser !== undefined) {
+    add(pbsHost, nasHost, HTTPS_PORT, "capacity check on the PBS host reads the NAS pool over the TrueNAS API (read-only user)");
+  }
   if (topology.datastores.some((d) => d.offsite)) {
     const path = topology.network.offsitePath;
     const via = path.kind === "vpn" ? `through VPN ${path.name}` : `through egress ${path.name}`;

@@ -85,6 +85,7 @@ describe("BackupNetwork under mocks", () => {
       ["in", "ACCEPT", "tcp", "22", "+backup-nas", "+backup-pbs"],
       ["in", "ACCEPT", "tcp", "8007", "+backup-pve", "+backup-pbs"],
       ["in", "ACCEPT", "tcp", "22", "+backup-agents", "+backup-nas"],
+      ["in", "ACCEPT", "tcp", "443", "+backup-pbs", "+backup-nas"],
       ["in", "DROP", undefined, undefined, undefined, "+backup-pbs"],
       ["in", "DROP", undefined, undefined, undefined, "+backup-nas"],
     ]);

@@ -23,6 +23,8 @@ describe("deriveFlows on the stack files", () => {
         ["pve3", "pbs", 8007, "tcp"],
         ["db01", "truenas", 22, "tcp"],
         ["docker01", "truenas", 22, "tcp"],
+        // hosts.truenas.monitorUser: the capacity check on PBS reads the NAS pool.
+        ["pbs", "truenas", 443, "tcp"],
       ],
     );
     const byTriple = new Map(flows.map((f) => [triple(f), f]));

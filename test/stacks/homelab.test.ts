@@ -153,6 +153,10 @@ describe("homelab stack under mocks", () => {
     const hook = doc.resources.find((r) => r.type === "homelab:pve:BackupHook");
     assert.ok(hook);
     for (const name of ["capacity-deploy", "freshness-deploy", "notify-pbs-deploy"]) assert.ok(doc.resources.some((r) => r.name === name), name);
+    // The NAS pool is watched too: a read-only TrueNAS user, reached from PBS over the API.
+    const capacity = doc.resources.find((r) => r.name === "capacity-deploy")!.inputs["create"] as string;
+    assert.match(capacity, /homelab-monitor/);
+    assert.ok(doc.flows.some((f) => f.from === "pbs" && f.to === "truenas" && f.port === "443/tcp"));
     // Secrets only as secrets: no token secret or key in any monitoring input.
     for (const r of doc.resources.filter((x) => /^(capacity|freshness|backup-hook|notify)-/.test(x.name))) {
       assert.equal(r.inputs["connection"], "[secret]", `${r.name} connection`);
