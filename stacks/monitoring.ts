@@ -52,15 +52,18 @@ export function notifyTargets(strategy: Strategy): NotifyTarget[] {
   });
 }
 
-export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, connection: PbsConnectionArgs, dependsOn: pulumi.Resource[]): Monitoring {
+export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, connection: PbsConnectionArgs, dependsOn: pulumi.Resource[], tokenKeeper: string): Monitoring {
   const pbs = strategy.hosts.pbs;
   const nas = strategy.hosts.truenas;
   const stores = strategy.datastores.map((d) => d.name);
   const opts = { parent, dependsOn };
   const user = new User("pbs-monitor-user", { connection, userid: MONITOR_USER, comment: "homelab-backup monitoring (read-only tokens)" }, opts);
   const after = { parent, dependsOn: [user] };
-  const checksToken = new ApiToken("pbs-monitor-checks", { connection, userid: MONITOR_USER, tokenName: "checks", comment: "capacity and freshness checks" }, after);
-  const hookToken = new ApiToken("pbs-monitor-hook", { connection, userid: MONITOR_USER, tokenName: "hook", comment: "vzdump pre-backup hook" }, after);
+  // Named for the rotation epoch: a new epoch's tokens replace these, created first.
+  const checksName = `checks-${tokenKeeper}`;
+  const hookName = `hook-${tokenKeeper}`;
+  const checksToken = new ApiToken("pbs-monitor-checks", { connection, userid: MONITOR_USER, tokenName: checksName, comment: "capacity and freshness checks" }, after);
+  const hookToken = new ApiToken("pbs-monitor-hook", { connection, userid: MONITOR_USER, tokenName: hookName, comment: "vzdump pre-backup hook" }, after);
   const acls: pulumi.Resource[] = [];
   // The user: what any of its tokens may at most see. Audit on /system/tasks shows the running
   // backups of PVE's token, which the duration alert needs.
@@ -89,7 +92,7 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
     "capacity",
     {
       connection: pbsHost,
-      pbs: { ...onPbs, tokenId: `${MONITOR_USER}!checks` },
+      pbs: { ...onPbs, tokenId: `${MONITOR_USER}!${checksName}` },
       pbsTokenSecret: checksToken.secret,
       datastores: stores,
       thresholdPercent: strategy.monitoring.capacityThresholdPercent,
@@ -111,7 +114,7 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
     "freshness",
     {
       connection: pbsHost,
-      pbs: { ...onPbs, tokenId: `${MONITOR_USER}!checks` },
+      pbs: { ...onPbs, tokenId: `${MONITOR_USER}!${checksName}` },
       pbsTokenSecret: checksToken.secret,
       pbsNode: pbs.node,
       services: watched.map((s) => ({
@@ -133,7 +136,7 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
     {
       nodes,
       // PVE reaches PBS over the backup VLAN, as its storage does.
-      pbs: { host: pbs.backupAddress, port: pbs.port, fingerprint: pbs.fingerprint, tokenId: `${MONITOR_USER}!hook` },
+      pbs: { host: pbs.backupAddress, port: pbs.port, fingerprint: pbs.fingerprint, tokenId: `${MONITOR_USER}!${hookName}` },
       pbsTokenSecret: hookToken.secret,
       jobs: strategy.services.map((s) => ({
         name: s.name,

@@ -47,7 +47,12 @@ function endpoints(strategy: Strategy, secrets: Secrets): NotificationEndpointSp
   });
 }
 
-export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, adminToken: pulumi.Output<string>): PrimaryTier {
+/** PVE's token on a datastore for a rotation epoch: `pve-<store>-<epoch start>`, at most 32 characters. */
+export function pveTokenName(datastore: string, keeper: string): string {
+  return `pve-${datastore.slice(0, 16)}-${keeper}`;
+}
+
+export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, adminToken: pulumi.Output<string>, tokenKeeper: string): PrimaryTier {
   const pbs = strategy.hosts.pbs;
   const connection = {
     url: `https://${pbs.host}:${pbs.port}`,
@@ -94,7 +99,7 @@ export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secre
         namespaces: d.namespaceNames,
         pruneJobs,
         verifyJob: { schedule: d.verify.schedule, ignoreVerified: d.verify.ignoreVerified, outdatedAfterDays: d.verify.outdatedAfterDays },
-        pveAccess: { user: pbs.pveUser, tokenName: `pve-${d.name}`.slice(0, 32), namespaces: d.namespaceNames },
+        pveAccess: { user: pbs.pveUser, tokenName: pveTokenName(d.name, tokenKeeper), namespaces: d.namespaceNames },
         notificationEndpoints: i === 0 ? targets : [],
         ...(i === 0 || targets.length === 0
           ? {}

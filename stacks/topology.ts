@@ -12,7 +12,7 @@ import { BackupNetwork, flowTableRows } from "../components/network";
 import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
 import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
-import { createMonitoring } from "./monitoring";
+import { createMonitoring, MONITOR_USER } from "./monitoring";
 import { createVerification } from "./verification";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
@@ -32,17 +32,19 @@ function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSec
 }
 
 /**
- * The key inventory as this topology is wired today: the PBS encryption key is PVE's generated key
- * and PVE's tokens are not epoch-named yet (rotating either would replace the PVE storage, which
- * is protected), and host agents use borg only, so no agent holds a PBS token.
+ * The key inventory as this topology is wired today: the PBS encryption key is PVE's generated
+ * key (a new one would make the provider replace the protected storage, and old backups need the
+ * old one), PVE's and the monitoring's PBS tokens rotate by epoch name, and host agents use borg
+ * only, so no agent holds a PBS token.
  */
 export function wiredKeyInventory(strategy: Strategy, now: Date) {
-  const notRotated = "not rotated yet: rotating it replaces the protected PVE storage (README, keys)";
+  const notRotated = "not rotated: a new key would replace the protected PVE storage, and old backups need this one (README, keys)";
+  const epoch = rotationEpoch(now, strategy.security.keyRotationDays);
   return keyInventory(strategy, now)
     // Not created by this topology: agents use borg only, so none holds a PBS token.
     .filter((k) => !k.key.startsWith("PBS API token for host agent"))
     .map((k) => {
-      const pinned = k.key.startsWith("PBS client encryption key") || k.key.startsWith("PBS API token pve-");
+      const pinned = k.key.startsWith("PBS client encryption key");
       const borg = k.key.startsWith("borg passphrase");
       return {
         key: k.key.replace(/ \(generation [^)]+\)/, ""),
@@ -56,7 +58,17 @@ export function wiredKeyInventory(strategy: Strategy, now: Date) {
             ? "one passphrase; the repository key is in the borgRepositoryKeys output"
             : k.oldVersionsKept,
       };
-    });
+    })
+    .concat(
+      (["checks", "hook"] as const).map((token) => ({
+        key: `PBS API token ${MONITOR_USER}!${token}-<epoch>`,
+        protects: token === "checks" ? "the capacity and freshness checks' read-only view of PBS" : "the vzdump hook's read-only view of the datastores",
+        owner: "stacks/monitoring.ts: epoch-named, the new token created before the old one is deleted",
+        rotation: `automatic every ${strategy.security.keyRotationDays} days`,
+        nextRotation: epoch.nextRotation.toISOString().slice(0, 10),
+        oldVersionsKept: "none: deleted once the checks and the hook hold the new token",
+      })),
+    );
 }
 
 export class BackupTopology extends pulumi.ComponentResource {
@@ -77,7 +89,10 @@ export class BackupTopology extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const primary = createPrimary(this, strategy, secrets, required(secrets, "pbsApiToken"));
+    // Tokens carry the rotation epoch in their names: the first `pulumi up` of a new epoch creates
+    // the new ones, points every consumer at them, and deletes the old ones last.
+    const tokenKeeper = epochKeeper(rotationEpoch(args.now ?? new Date(), strategy.security.keyRotationDays));
+    const primary = createPrimary(this, strategy, secrets, required(secrets, "pbsApiToken"), tokenKeeper);
 
     const multiple = strategy.datastores.length > 1;
     const targets = new Map<string, PbsStorageTarget>();
@@ -95,7 +110,7 @@ export class BackupTopology extends pulumi.ComponentResource {
       });
     }
     // Alerts, checks and the pre-backup hook, each with a read-only PBS token of its own.
-    const monitoring = createMonitoring(this, strategy, secrets, primary.connection, primary.resources);
+    const monitoring = createMonitoring(this, strategy, secrets, primary.connection, primary.resources, tokenKeeper);
 
     // The recovery root: each backup's key, encrypted to this key pair, travels with the backup.
     const master = strategy.security.clientSideEncryption ? createPbsMasterKey("homelab", this) : undefined;
@@ -106,7 +121,8 @@ export class BackupTopology extends pulumi.ComponentResource {
         provider: pve,
         targets: [...targets.values()],
         hookScripts: monitoring.hookScripts,
-        ...(master ? { masterKey: { publicKeyPem: master.publicKeyPem, connection: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node) } } : {}),
+        node: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node),
+        ...(master ? { masterKey: { publicKeyPem: master.publicKeyPem } } : {}),
       },
       // The hook must be on every node before a job names it: vzdump refuses a missing script.
       { parent: this, dependsOn: [...primary.resources, monitoring.hook] },

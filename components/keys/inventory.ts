@@ -70,7 +70,7 @@ export function keyInventory(strategy: Strategy, now: Date, options: KeyInventor
   }
   for (const d of strategy.datastores) {
     rows.push({
-      key: `PBS API token ${pbsUser}!pve-${d.name}`,
+      key: `PBS API token ${pbsUser}!pve-${d.name.slice(0, 16)}-<epoch start>`,
       protects: `PVE's backups to and restores from datastore ${d.name}`,
       owner: "PBS tier; KeyRing.tokenEpoch is its replacement keeper",
       rotationDays: period,

@@ -3,7 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { remote } from "@pulumi/command";
 import type { Strategy } from "../../config/strategy";
 import { backupJobArgs } from "./backup-job";
-import { setMasterPubkeyScript } from "./master-key";
+import { setMasterPubkeyScript, setStorageCredentialsScript } from "./master-key";
 import { storageIdFor } from "./storage-id";
 
 export { storageIdFor };
@@ -46,9 +46,14 @@ export interface PveBackupFeedArgs {
    */
   masterKey?: {
     publicKeyPem: pulumi.Input<string>;
-    /** A PVE node's management address and the deploy login; the private key is a secret. */
-    connection: { host: string; user: string; port: number; privateKey: pulumi.Input<string> };
   };
+  /**
+   * A PVE node's management address and the deploy login (the private key a secret), through
+   * which storage settings the provider cannot change in place are set: the master public key,
+   * and the PBS token after a rotation. Without it the storages keep their first token.
+   * @default none
+   */
+  node?: { host: string; user: string; port: number; privateKey: pulumi.Input<string> };
 }
 
 
@@ -95,18 +100,36 @@ export class PveBackupFeed extends pulumi.ComponentResource {
           generateEncryptionKey: strategy.security.clientSideEncryption,
           backups: { keepAll: true },
         },
-        { ...childOpts, additionalSecretOutputs: ["generatedEncryptionKey"], protect: true },
+        {
+          ...childOpts,
+          additionalSecretOutputs: ["generatedEncryptionKey"],
+          protect: true,
+          // A rotated token would make the provider replace the storage; the node step below
+          // changes it in place instead.
+          ...(args.node ? { ignoreChanges: ["username", "password"] } : {}),
+        },
       );
       storages.set(target.storageId, storage);
+      const node = args.node;
+      if (!node) continue;
+      const sudo = node.user === "root" ? (s: string) => s : (s: string) => `sudo -n bash -c '${s.replace(/'/g, "'\\''")}'`;
+      const connection = { host: node.host, user: node.user, port: node.port, privateKey: pulumi.secret(node.privateKey) };
+      new remote.Command(
+        `${target.storageId}-credentials`,
+        {
+          connection,
+          create: pulumi.output(target.tokenId).apply((id) => sudo(setStorageCredentialsScript(target.storageId, id))),
+          stdin: pulumi.secret(pulumi.output(target.tokenSecret).apply((s) => `${s}\n`)),
+          logging: "stderr",
+        },
+        // Kept when dropped: the storage keeps working with what was set last.
+        { parent: this, dependsOn: [storage], retainOnDelete: true },
+      );
       if (args.masterKey && strategy.security.clientSideEncryption) {
-        const { connection, publicKeyPem } = args.masterKey;
-        const sudo = connection.user === "root" ? (s: string) => s : (s: string) => `sudo -n bash -c '${s.replace(/'/g, "'\\''")}'`;
+        const { publicKeyPem } = args.masterKey;
         new remote.Command(
           `${target.storageId}-master-pubkey`,
-          {
-            connection: { host: connection.host, user: connection.user, port: connection.port, privateKey: pulumi.secret(connection.privateKey) },
-            create: pulumi.output(publicKeyPem).apply((pem) => sudo(setMasterPubkeyScript(target.storageId, pem))),
-          },
+          { connection, create: pulumi.output(publicKeyPem).apply((pem) => sudo(setMasterPubkeyScript(target.storageId, pem))) },
           // No delete: dropping the command must not drop the recovery path of existing backups.
           { parent: this, dependsOn: [storage], retainOnDelete: true },
         );

@@ -18,6 +18,23 @@ export function masterPubkeyParam(publicKeyPem: string): string {
 }
 
 /**
+ * The script that points a storage at a new PBS token in place (`pvesh set`), reading the
+ * secret from standard input so it is never part of the command Pulumi records. The provider
+ * would replace the (protected) storage for a new username or password, so the storage ignores
+ * both after creation and this script carries every rotation.
+ */
+export function setStorageCredentialsScript(storageId: string, tokenId: string): string {
+  if (!STORAGE_ID.test(storageId)) throw new Error(`storage id ${JSON.stringify(storageId)} is invalid; expected a PVE storage id`);
+  if (!/^[^\s:/@!']+@[A-Za-z0-9_-]+![A-Za-z0-9_][A-Za-z0-9._-]*$/.test(tokenId)) throw new Error(`token id ${JSON.stringify(tokenId)} is invalid; expected user@realm!name`);
+  return [
+    "set -eu",
+    "IFS= read -r secret",
+    `test -n "$secret" || { echo "no token secret for ${storageId} on standard input" >&2; exit 1; }`,
+    `pvesh set /storage/${storageId} --username '${tokenId}' --password "$secret"`,
+  ].join("\n");
+}
+
+/**
  * The script run on a PVE node: set the key, then prove PVE stored it where vzdump reads it.
  * The storage config is cluster-wide (/etc/pve), so one node suffices.
  */

@@ -16,8 +16,8 @@ describe("keyInventory", () => {
       [
         "PBS client encryption key (generation 2026-03-08)",
         "PBS master key (RSA) and its passphrase",
-        "PBS API token pve-backup@pbs!pve-critical",
-        "PBS API token pve-backup@pbs!pve-homelab",
+        "PBS API token pve-backup@pbs!pve-critical-<epoch start>",
+        "PBS API token pve-backup@pbs!pve-homelab-<epoch start>",
         "PBS API token for host agent db01",
         "borg passphrase of host agent db01",
         "PBS API token for host agent docker01",

@@ -1,7 +1,11 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { masterPubkeyParam, setMasterPubkeyScript } from "../../components/pve/master-key";
+import { masterPubkeyParam, setMasterPubkeyScript, setStorageCredentialsScript } from "../../components/pve/master-key";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ofType, settle, startMocks, type Registered } from "../network/harness";
 import { stackStrategy } from "../network/strategy";
 
@@ -23,6 +27,18 @@ describe("the master public key on PVE's pbs storages", () => {
     assert.throws(() => setMasterPubkeyScript("pbs; rm -rf /", PEM), /storage id "pbs; rm -rf \/" is invalid/);
   });
 
+  test("the credentials script, run for real against a pvesh that records its arguments", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvesh-"));
+    writeFileSync(join(dir, "pvesh"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\n`);
+    chmodSync(join(dir, "pvesh"), 0o755);
+    const script = setStorageCredentialsScript("pbs-backup-critical", "pve-backup@pbs!pve-critical-2026-11-05");
+    execFileSync("bash", ["-c", script], { input: "s3cr3t with spaces\n", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } });
+    assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["set", "/storage/pbs-backup-critical", "--username", "pve-backup@pbs!pve-critical-2026-11-05", "--password", "s3cr3t with spaces"]);
+    assert.ok(!script.includes("s3cr3t"));
+    assert.throws(() => execFileSync("bash", ["-c", script], { input: "\n", stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } }), /no token secret/);
+    assert.throws(() => setStorageCredentialsScript("pbs-backup", "x'; rm -rf /"), /token id .* is invalid/);
+  });
+
   describe("under mocks", () => {
     let resources: Registered[];
     before(async () => {
@@ -39,13 +55,14 @@ describe("the master public key on PVE's pbs storages", () => {
           { storageId: "pbs-backup-homelab-important", datastore: "homelab", namespace: "important", tokenId: "pve@pbs!b", tokenSecret: "s2" },
           { storageId: "pbs-backup-homelab-archive", datastore: "homelab", namespace: "archive", tokenId: "pve@pbs!b", tokenSecret: "s2" },
         ],
-        masterKey: { publicKeyPem: PEM, connection: { host: "10.0.10.11", user: "deploy", port: 22, privateKey: "PRIVATE-DEPLOY-KEY" } },
+        masterKey: { publicKeyPem: PEM },
+        node: { host: "10.0.10.11", user: "deploy", port: 22, privateKey: "PRIVATE-DEPLOY-KEY" },
       });
       await settle();
     });
 
     test("one command per storage, after the storage, retained, through sudo for a non-root login", () => {
-      const commands = ofType(resources, COMMAND);
+      const commands = ofType(resources, COMMAND).filter((c) => c.name.endsWith("-master-pubkey"));
       assert.deepEqual(commands.map((c) => c.name).sort(), ["pbs-backup-critical-master-pubkey", "pbs-backup-homelab-archive-master-pubkey", "pbs-backup-homelab-important-master-pubkey"]);
       for (const c of commands) {
         const storage = c.name.replace(/-master-pubkey$/, "");
@@ -56,6 +73,19 @@ describe("the master public key on PVE's pbs storages", () => {
         assert.ok(create.includes(`pvesh set /storage/${storage} --master-pubkey ${masterPubkeyParam(PEM)}`));
         assert.equal(c.plain["delete"], undefined, "nothing removes the recovery path");
       }
+    });
+
+    test("a rotated token reaches each storage in place: the storage ignores it, a node step sets it from stdin", () => {
+      const storages = ofType(resources, "proxmoxve:storage/pbs:Pbs");
+      assert.equal(storages.length, 3);
+      const creds = ofType(resources, COMMAND).filter((c) => c.name.endsWith("-credentials"));
+      assert.deepEqual(creds.map((c) => c.name).sort(), ["pbs-backup-critical-credentials", "pbs-backup-homelab-archive-credentials", "pbs-backup-homelab-important-credentials"]);
+      const critical = creds.find((c) => c.name === "pbs-backup-critical-credentials")!;
+      assert.match(critical.plain["create"] as string, /pvesh set \/storage\/pbs-backup-critical --username \S*pve@pbs!a\S* --password "\$secret"/);
+      assert.ok(!(critical.plain["create"] as string).includes("s1"), "the secret is not in the command");
+      assert.equal(critical.inputs["stdin"], "[secret]");
+      assert.equal(critical.plain["stdin"], "s1\n");
+      assert.ok(critical.retainOnDelete);
     });
 
     test("the deploy key reaches the command only as a secret", () => {

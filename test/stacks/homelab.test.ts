@@ -127,7 +127,15 @@ describe("homelab stack under mocks", () => {
 
   test("the key inventory lists every secret and does not claim rotations that are not wired", () => {
     const keys = new Map(doc.keys.map((k) => [k.key, k]));
-    assert.match(keys.get("PBS client encryption key")!.rotation, /^not rotated yet/);
+    assert.match(keys.get("PBS client encryption key")!.rotation, /^not rotated:/);
+    // PVE's and the monitoring's PBS tokens rotate by epoch name: a next date, never "not rotated".
+    for (const name of ["PBS API token pve-backup@pbs!pve-critical-<epoch start>", "PBS API token homelab-monitor@pbs!checks-<epoch>", "PBS API token homelab-monitor@pbs!hook-<epoch>"]) {
+      assert.match(keys.get(name)?.nextRotation ?? "", /^\d{4}-\d{2}-\d{2}$/, name);
+    }
+    // The tokens registered are the epoch's, and each storage is pointed at its token in place.
+    const tokens = ofType(doc, "pulumi-nodejs:dynamic/pbs:ApiToken").map((t) => String(t.inputs["tokenName"]));
+    assert.ok(tokens.every((t) => /-\d{4}-\d{2}-\d{2}$/.test(t)), tokens.join(", "));
+    assert.equal(doc.resources.filter((r) => r.name.endsWith("-credentials") && r.type === "command:remote:Command").length, 3);
     assert.match(keys.get("off-site sync access key (IAM user homelab-offsite-sync)")!.nextRotation, /^\d{4}-\d{2}-\d{2}$/);
     // The master key is wired: declared, protected, and set on every PVE pbs storage.
     assert.match(keys.get("PBS master key (RSA) and its passphrase")!.rotation, /^never/);
