@@ -439,6 +439,14 @@ export const strategySchema = z
       .object({
         /** Client-side encryption of PBS backups; the strategy requires it. @default true */
         clientSideEncryption: z.boolean().default(true),
+        /**
+         * Rotate the PBS client encryption key every this many days (the library's KeyRing, set on
+         * each PVE storage in place, earlier keys kept while backups made with them exist). A new key
+         * stops deduplication against everything stored before (a full new copy per datastore per
+         * period), so it is off unless asked for.
+         * @default none (PVE's generated key, kept, never rotated)
+         */
+        encryptionKeyRotationDays: z.number().int().min(30, { error: "expected 30 days or more (each rotation stores a full new copy)" }).max(3650).optional(),
         /** Rotation period of the secrets the topology creates. @default 90 */
         keyRotationDays: z.number().int().min(1).max(3650).default(90),
         /** KMS automatic rotation period (AWS allows 90-2560). @default 365 */

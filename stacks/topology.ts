@@ -9,7 +9,7 @@ import type { Strategy } from "../config/strategy";
 import { PveBackupFeed, storageIdFor, type PbsStorageTarget } from "../components/pve/backup-feed";
 import { createPrimary } from "./primary";
 import { BackupNetwork, flowTableRows } from "../components/network";
-import { epochKeeper, keyInventory, rotationEpoch } from "../components/keys";
+import { epochKeeper, KeyRing, keyInventory, rotationEpoch } from "../components/keys";
 import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
 import { createMonitoring, MONITOR_USER } from "./monitoring";
@@ -38,13 +38,15 @@ function required(secrets: Secrets, key: Exclude<keyof Secrets, "notificationSec
  * only, so no agent holds a PBS token.
  */
 export function wiredKeyInventory(strategy: Strategy, now: Date) {
+  const keyPeriod = strategy.security.encryptionKeyRotationDays;
   const notRotated = "not rotated: a new key would replace the protected PVE storage, and old backups need this one (README, keys)";
   const epoch = rotationEpoch(now, strategy.security.keyRotationDays);
-  return keyInventory(strategy, now)
+  return keyInventory(strategy, now, keyPeriod !== undefined ? { encryptionKeyPeriodDays: keyPeriod } : {})
     // Not created by this topology: agents use borg only, so none holds a PBS token.
     .filter((k) => !k.key.startsWith("PBS API token for host agent"))
     .map((k) => {
-      const pinned = k.key.startsWith("PBS client encryption key");
+      // PVE's generated key unless the library's keys are switched on.
+      const pinned = k.key.startsWith("PBS client encryption key") && keyPeriod === undefined;
       const borg = k.key.startsWith("borg passphrase");
       return {
         key: k.key.replace(/ \(generation [^)]+\)/, ""),
@@ -52,7 +54,7 @@ export function wiredKeyInventory(strategy: Strategy, now: Date) {
         owner: k.key.startsWith("PBS master key") ? "BackupTopology: Node crypto in a create-only dynamic provider, set on every PVE pbs storage" : k.owner,
         rotation: pinned ? notRotated : borg ? "not rotated: generated once, protected and retained" : k.rotation,
         nextRotation: pinned || borg ? "" : (k.nextRotation?.toISOString().slice(0, 10) ?? ""),
-        oldVersionsKept: k.key.startsWith("PBS client encryption key")
+        oldVersionsKept: pinned
           ? "one key, PVE's; keep the pbsEncryptionKeys output (pulumi stack output --show-secrets); each backup also carries it encrypted to the master key"
           : borg
             ? "one passphrase; the repository key is in the borgRepositoryKeys output"
@@ -114,6 +116,9 @@ export class BackupTopology extends pulumi.ComponentResource {
 
     // The recovery root: each backup's key, encrypted to this key pair, travels with the backup.
     const master = strategy.security.clientSideEncryption ? createPbsMasterKey("homelab", this) : undefined;
+    // Opt-in: the library's encryption keys, one per epoch, earlier ones kept while backups need them.
+    const keyPeriod = strategy.security.encryptionKeyRotationDays;
+    const ring = master && keyPeriod !== undefined ? new KeyRing("keys", { strategy, now: args.now ?? new Date(), periodDays: keyPeriod, masterKey: master }, { parent: this }) : undefined;
     const feed = new PveBackupFeed(
       "pve",
       {
@@ -123,6 +128,7 @@ export class BackupTopology extends pulumi.ComponentResource {
         hookScripts: monitoring.hookScripts,
         node: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node),
         ...(master ? { masterKey: { publicKeyPem: master.publicKeyPem } } : {}),
+        ...(ring?.currentPbsEncryptionKey ? { encryptionKey: ring.currentPbsEncryptionKey } : {}),
       },
       // The hook must be on every node before a job names it: vzdump refuses a missing script.
       { parent: this, dependsOn: [...primary.resources, monitoring.hook] },
@@ -145,6 +151,7 @@ export class BackupTopology extends pulumi.ComponentResource {
       pveJobs: feed.jobIds,
       encryptionKeyFingerprints: feed.encryptionKeyFingerprints,
       pbsEncryptionKeys: feed.encryptionKeys,
+      ...(ring?.retainedPbsKeys && ring.pbsKeyFingerprints ? { retainedPbsKeys: ring.retainedPbsKeys, pbsKeyFingerprints: ring.pbsKeyFingerprints } : {}),
       ...(master
         ? { pbsMasterPublicKey: master.publicKeyPem, pbsMasterPrivateKey: master.privateKeyPem, pbsMasterKeyPassphrase: master.passphrase }
         : {}),

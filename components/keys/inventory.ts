@@ -27,6 +27,8 @@ export interface KeyInventoryOptions {
   anchor?: Date;
   /** PBS encryption key generations kept, the current one included. @default derived from retention */
   retainedEpochs?: number;
+  /** Rotation period of the PBS encryption key. @default strategy.security.keyRotationDays */
+  encryptionKeyPeriodDays?: number;
 }
 
 function day(d: Date): string {
@@ -50,14 +52,16 @@ export function keyInventory(strategy: Strategy, now: Date, options: KeyInventor
 
   if (strategy.security.clientSideEncryption) {
     const age = maxBackupAgeDays(strategy);
-    const kept = options.retainedEpochs ?? retainedGenerations(age.days, period);
+    const keyPeriod = options.encryptionKeyPeriodDays ?? period;
+    const keyEpoch = rotationEpoch(now, keyPeriod, options.anchor ?? DEFAULT_ANCHOR);
+    const kept = options.retainedEpochs ?? retainedGenerations(age.days, keyPeriod);
     rows.push({
-      key: `PBS client encryption key (generation ${epochKeeper(current)})`,
+      key: `PBS client encryption key (generation ${epochKeeper(keyEpoch)})`,
       protects: `every PBS backup, encrypted on the client (AES-256-GCM), in datastores ${strategy.datastores.map((d) => d.name).join(", ")}, their NAS replicas${offsiteStores.length ? " and the off-site copy" : ""}`,
       owner: "KeyRing: @pulumi/random, one resource per rotation epoch",
-      rotationDays: period,
+      rotationDays: keyPeriod,
       rotation: "automatic: the first pulumi up of a new epoch creates the next key and PVE switches to it",
-      nextRotation: next,
+      nextRotation: keyEpoch.nextRotation,
       oldVersionsKept: `${kept - 1} previous generations, protected (backups live up to ${age.days} days: ${age.because})`,
     });
     rows.push({

@@ -19,7 +19,7 @@ import * as random from "@pulumi/random";
 import type { Strategy } from "../../config/strategy";
 import { keyInventory, type KeyInventoryRow } from "./inventory";
 import { pbsKeyConfig, pbsKeyFingerprint } from "./pbs-key";
-import { createPbsMasterKey } from "./master-key";
+import { createPbsMasterKey, type PbsMasterKey } from "./master-key";
 import { DEFAULT_ANCHOR, epochKeeper, generations, maxBackupAgeDays, retainedGenerations, rotationEpoch, type Generation, type RotationEpoch } from "./rotation";
 
 export interface KeyRingArgs {
@@ -56,6 +56,10 @@ export interface KeyRingArgs {
   anchor?: Date;
   /** Size of the RSA master key; immutable once created. @default 4096 (PBS's own size) */
   masterKeyBits?: 3072 | 4096;
+  /** Days between PBS encryption key generations. @default strategy.security.keyRotationDays */
+  periodDays?: number;
+  /** A master key declared elsewhere, used instead of declaring one here. @default one of the ring's own */
+  masterKey?: PbsMasterKey;
 }
 
 /** An earlier (or the current) PBS encryption key, with the dates that govern it. */
@@ -79,7 +83,7 @@ export interface RetainedPbsKey {
 export type PbsKeyFingerprint = Omit<RetainedPbsKey, "key">;
 
 export class KeyRing extends pulumi.ComponentResource {
-  /** The current rotation epoch of `security.keyRotationDays`. */
+  /** The current rotation epoch of the PBS encryption key (`periodDays`). */
   public readonly rotation: RotationEpoch;
   /** Keeper for PBS API tokens (PVE's and the agents'): put it in the token name and `replacementTrigger`. */
   public readonly tokenEpoch: string;
@@ -111,11 +115,13 @@ export class KeyRing extends pulumi.ComponentResource {
     const { strategy } = args;
     const now = args.now ?? new Date();
     const anchor = args.anchor ?? DEFAULT_ANCHOR;
-    const period = strategy.security.keyRotationDays;
+    const period = args.periodDays ?? strategy.security.keyRotationDays;
 
     this.rotation = rotationEpoch(now, period, anchor);
-    this.tokenEpoch = epochKeeper(this.rotation);
-    this.syncKeyEpoch = epochKeeper(this.rotation);
+    // Tokens and the sync key follow the secrets' period even when the encryption key has its own.
+    const secretsEpoch = rotationEpoch(now, strategy.security.keyRotationDays, anchor);
+    this.tokenEpoch = epochKeeper(secretsEpoch);
+    this.syncKeyEpoch = epochKeeper(secretsEpoch);
     this.kmsRotationDays = strategy.security.kmsRotationDays;
     const age = maxBackupAgeDays(strategy);
     const needed = retainedGenerations(age.days, period);
@@ -123,7 +129,7 @@ export class KeyRing extends pulumi.ComponentResource {
     if (retained < needed) {
       pulumi.log.warn(`retainedEpochs ${retained} keeps fewer PBS keys than backups need (${needed}: ${age.because}); older backups will only be recoverable through the master key`, this);
     }
-    this.inventory = keyInventory(strategy, now, { anchor, retainedEpochs: retained });
+    this.inventory = keyInventory(strategy, now, { anchor, retainedEpochs: retained, encryptionKeyPeriodDays: period });
 
     if (!strategy.security.clientSideEncryption) {
       this.generations = [];
@@ -177,7 +183,7 @@ export class KeyRing extends pulumi.ComponentResource {
       pulumi.all([this.pbsKeyFingerprints, files]).apply(([fps, keyFiles]): RetainedPbsKey[] => fps.map((fp, i) => ({ ...fp, key: keyFiles[i] as string }))),
     );
 
-    const master = createPbsMasterKey(name, this, args.masterKeyBits ?? 4096);
+    const master = args.masterKey ?? createPbsMasterKey(name, this, args.masterKeyBits ?? 4096);
     this.masterPublicKeyPem = master.publicKeyPem;
     this.masterPublicKeyBase64 = master.publicKeyPem.apply((pem) => {
       if (typeof pem !== "string" || !pem.includes("BEGIN PUBLIC KEY")) throw new Error("the PBS master key has no public key PEM; expected the RsaKey provider's publicKeyPem output");

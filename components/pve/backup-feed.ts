@@ -3,7 +3,7 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { remote } from "@pulumi/command";
 import type { Strategy } from "../../config/strategy";
 import { backupJobArgs } from "./backup-job";
-import { setMasterPubkeyScript, setStorageCredentialsScript } from "./master-key";
+import { setMasterPubkeyScript, setStorageCredentialsScript, setStorageEncryptionKeyScript } from "./master-key";
 import { storageIdFor } from "./storage-id";
 
 export { storageIdFor };
@@ -47,6 +47,12 @@ export interface PveBackupFeedArgs {
   masterKey?: {
     publicKeyPem: pulumi.Input<string>;
   };
+  /**
+   * The library's current PBS encryption key file (a secret), set on every storage and, after a
+   * rotation, changed in place through `node`. Without it PVE generates each storage's key once.
+   * @default none
+   */
+  encryptionKey?: pulumi.Input<string>;
   /**
    * A PVE node's management address and the deploy login (the private key a secret), through
    * which storage settings the provider cannot change in place are set: the master public key,
@@ -95,9 +101,11 @@ export class PveBackupFeed extends pulumi.ComponentResource {
           fingerprint: pbs.fingerprint,
           contents: ["backup"],
           nodes: strategy.hosts.pve.nodes.map((n) => n.name),
-          // PVE generates a KDF-less key (the only kind its pbs storage accepts); the provider
-          // returns it as a secret output, which this component re-exports for recovery.
-          generateEncryptionKey: strategy.security.clientSideEncryption,
+          // Either the library's key, or PVE generates a KDF-less key (the only kind its pbs
+          // storage accepts) and the provider returns it as a secret output, re-exported below.
+          ...(args.encryptionKey && strategy.security.clientSideEncryption
+            ? { encryptionKey: pulumi.secret(args.encryptionKey) }
+            : { generateEncryptionKey: strategy.security.clientSideEncryption }),
           backups: { keepAll: true },
         },
         {
@@ -106,7 +114,7 @@ export class PveBackupFeed extends pulumi.ComponentResource {
           protect: true,
           // A rotated token would make the provider replace the storage; the node step below
           // changes it in place instead.
-          ...(args.node ? { ignoreChanges: ["username", "password"] } : {}),
+          ...(args.node ? { ignoreChanges: ["username", "password", ...(args.encryptionKey ? ["encryptionKey", "generateEncryptionKey"] : [])] } : {}),
         },
       );
       storages.set(target.storageId, storage);
@@ -125,6 +133,20 @@ export class PveBackupFeed extends pulumi.ComponentResource {
         // Kept when dropped: the storage keeps working with what was set last.
         { parent: this, dependsOn: [storage], retainOnDelete: true },
       );
+      if (args.encryptionKey && strategy.security.clientSideEncryption) {
+        new remote.Command(
+          `${target.storageId}-encryption-key`,
+          {
+            connection,
+            create: sudo(setStorageEncryptionKeyScript(target.storageId)),
+            // The key file changes with the epoch, so each rotation runs the step again.
+            stdin: pulumi.secret(pulumi.output(args.encryptionKey).apply((k) => `${k}\n`)),
+            logging: "stderr",
+          },
+          // Kept when dropped: the storage keeps the key it was given last.
+          { parent: this, dependsOn: [storage], retainOnDelete: true },
+        );
+      }
       if (args.masterKey && strategy.security.clientSideEncryption) {
         const { publicKeyPem } = args.masterKey;
         new remote.Command(

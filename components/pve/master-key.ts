@@ -35,6 +35,22 @@ export function setStorageCredentialsScript(storageId: string, tokenId: string):
 }
 
 /**
+ * The script that gives a storage the library's current encryption key in place: the key file
+ * (KDF-less JSON) arrives on standard input and reaches `pvesh` as one argument, never in the
+ * command Pulumi records. Backups made before keep the key they were made with (the KeyRing
+ * keeps those keys while such backups exist).
+ */
+export function setStorageEncryptionKeyScript(storageId: string): string {
+  if (!STORAGE_ID.test(storageId)) throw new Error(`storage id ${JSON.stringify(storageId)} is invalid; expected a PVE storage id`);
+  return [
+    "set -eu",
+    "IFS= read -r key",
+    `case "$key" in '{'*'"fingerprint"'*'}') ;; *) echo "no PBS key file for ${storageId} on standard input" >&2; exit 1 ;; esac`,
+    `pvesh set /storage/${storageId} --encryption-key "$key"`,
+  ].join("\n");
+}
+
+/**
  * The script run on a PVE node: set the key, then prove PVE stored it where vzdump reads it.
  * The storage config is cluster-wide (/etc/pve), so one node suffices.
  */

@@ -1,7 +1,8 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { masterPubkeyParam, setMasterPubkeyScript, setStorageCredentialsScript } from "../../components/pve/master-key";
+import { masterPubkeyParam, setMasterPubkeyScript, setStorageCredentialsScript, setStorageEncryptionKeyScript } from "../../components/pve/master-key";
+import { pbsKeyConfig } from "../../components/keys/pbs-key";
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +38,18 @@ describe("the master public key on PVE's pbs storages", () => {
     assert.ok(!script.includes("s3cr3t"));
     assert.throws(() => execFileSync("bash", ["-c", script], { input: "\n", stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } }), /no token secret/);
     assert.throws(() => setStorageCredentialsScript("pbs-backup", "x'; rm -rf /"), /token id .* is invalid/);
+  });
+
+  test("the encryption key script hands PVE the key file from stdin, and refuses anything else", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pvesh-"));
+    writeFileSync(join(dir, "pvesh"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\n`);
+    chmodSync(join(dir, "pvesh"), 0o755);
+    const env = { ...process.env, PATH: `${dir}:${process.env["PATH"]}` };
+    const key = pbsKeyConfig(Buffer.alloc(32, 7).toString("base64"), new Date("2026-11-05T00:00:00Z"));
+    const script = setStorageEncryptionKeyScript("lab-pbs-lab");
+    execFileSync("bash", ["-c", script], { input: `${key}\n`, env });
+    assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["set", "/storage/lab-pbs-lab", "--encryption-key", key]);
+    assert.throws(() => execFileSync("bash", ["-c", script], { input: "autogen\n", stdio: "pipe", env }), /no PBS key file/);
   });
 
   describe("under mocks", () => {

@@ -28,4 +28,27 @@ describe("lab stack under mocks: same program, a smaller environment", () => {
   test("the lab has no smtp target, so jobs carry no mail settings", () => {
     for (const job of ofType(doc, "proxmoxve:backup/job:Job")) assert.equal(job.inputs["mailnotification"], undefined);
   });
+
+  test("security.encryptionKeyRotationDays: the library's keys, set on each storage in place, earlier ones kept", () => {
+    const storages = ofType(doc, "proxmoxve:storage/pbs:Pbs");
+    for (const st of storages) {
+      // Random bytes are unknown until apply; either way the key never shows.
+      assert.ok(["[secret]", "[unknown]"].includes(st.inputs["encryptionKey"] as string), `${st.name} takes the ring's key`);
+      assert.equal(st.inputs["generateEncryptionKey"], undefined);
+    }
+    const steps = doc.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-encryption-key"));
+    assert.deepEqual(steps.map((r) => r.name).sort(), ["lab-pbs-lab-critical-encryption-key", "lab-pbs-lab-encryption-key"]);
+    for (const step of steps) {
+      assert.ok(["[secret]", "[unknown]"].includes(step.inputs["stdin"] as string));
+      assert.match(String(step.inputs["create"]), /pvesh set \/storage\/\S+ --encryption-key "\$key"/);
+    }
+    // One key per epoch, the current one and those backups still need protected; one master key.
+    const keys = ofType(doc, "random:index/randomBytes:RandomBytes").filter((r) => r.name.startsWith("keys-pbs-key-"));
+    assert.ok(keys.length >= 2, keys.map((k) => k.name).join(", "));
+    assert.ok(keys.some((k) => k.protect));
+    assert.equal(ofType(doc, "pulumi-nodejs:dynamic/keys:RsaKey").length, 1, "the ring reuses the topology's master key");
+    const row = doc.keys.find((k) => k.key === "PBS client encryption key");
+    assert.match(row?.rotation ?? "", /^automatic/);
+    assert.match(row?.nextRotation ?? "", /^\d{4}-\d{2}-\d{2}$/);
+  });
 });
