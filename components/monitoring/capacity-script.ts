@@ -15,7 +15,7 @@ import {
   type ResolvedPbsEndpoint,
 } from "./connection";
 import { defaultCheckLayout, type CheckLayout } from "./layout";
-import { ALERT_SH, COMMON_SH, PBS_API_SH, TREND_JQ } from "./shell-lib";
+import { ALERT_SH, checkPrologue, COMMON_SH, PBS_API_SH, TREND_JQ } from "./shell-lib";
 import { formatFingerprint, isSha256Fingerprint } from "../pbs/tls";
 
 /** The TrueNAS API, queried from the check's host. */
@@ -183,19 +183,7 @@ ${PBS_API_SH}
 ${ALERT_SH}
 TREND=${shellQuote(TREND_JQ)}
 
-NOW=$(date +%s)
-ALERTS=0
-UNCHECKED=0
-node=$(uname -n)
-
-if [ ! -r "$ENV_FILE" ]; then
-  warn "$ENV_FILE is missing; it holds the audit token (pulumi up writes it)"
-  notify error "Capacity check cannot run on $node" "$ENV_FILE is missing; it holds the PBS audit token." || true
-  exit 2
-fi
-PBS_TOKEN_SECRET="" TRUENAS_API_KEY=""
-# shellcheck disable=SC1090
-. "$ENV_FILE"
+${checkPrologue("Capacity check", ["PBS_TOKEN_SECRET", "TRUENAS_API_KEY"])}
 mkdir -p "$STATE_DIR"
 hc_ping "$HEALTHCHECK" /start
 

@@ -15,7 +15,7 @@ import {
   type ResolvedPbsEndpoint,
 } from "./connection";
 import { defaultCheckLayout, type CheckLayout } from "./layout";
-import { ALERT_SH, COMMON_SH, PBS_API_SH } from "./shell-lib";
+import { ALERT_SH, checkPrologue, COMMON_SH, PBS_API_SH } from "./shell-lib";
 
 /** One service of the strategy, as the check needs it. */
 export interface FreshnessService {
@@ -189,19 +189,7 @@ ${COMMON_SH}
 ${PBS_API_SH}
 ${ALERT_SH}
 
-NOW=$(date +%s)
-ALERTS=0
-UNCHECKED=0
-node=$(uname -n)
-
-if [ ! -r "$ENV_FILE" ]; then
-  warn "$ENV_FILE is missing; it holds the audit token (pulumi up writes it)"
-  notify error "Freshness check cannot run on $node" "$ENV_FILE is missing; it holds the PBS audit token." || true
-  exit 2
-fi
-PBS_TOKEN_SECRET=""
-# shellcheck disable=SC1090
-. "$ENV_FILE"
+${checkPrologue("Freshness check", ["PBS_TOKEN_SECRET"])}
 mkdir -p "$STATE_DIR"
 hc_ping "$HEALTHCHECK" /start
 

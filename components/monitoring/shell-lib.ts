@@ -193,3 +193,23 @@ export const TREND_JQ = `def days_to_full($current; $min_span):
           end
         end
     end;`;
+
+/**
+ * The start every check script shares: the counters, the node's name, and the root-only env file
+ * with the check's secrets (their variables emptied first, so a stale environment never leaks in).
+ */
+export function checkPrologue(title: string, secretVars: readonly string[]): string {
+  return `NOW=$(date +%s)
+ALERTS=0
+UNCHECKED=0
+node=$(uname -n)
+
+if [ ! -r "$ENV_FILE" ]; then
+  warn "$ENV_FILE is missing; it holds the audit token (pulumi up writes it)"
+  notify error "${title} cannot run on $node" "$ENV_FILE is missing; it holds the PBS audit token." || true
+  exit 2
+fi
+${secretVars.map((v) => `${v}=""`).join(" ")}
+# shellcheck disable=SC1090
+. "$ENV_FILE"`;
+}
