@@ -14,6 +14,7 @@ import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
 import { createMonitoring, MONITOR_USER } from "./monitoring";
 import { createVerification } from "./verification";
+import { PveNotifications } from "../components/pve/notifications";
 import { createAgents } from "./agents";
 import { createOffsite } from "./offsite";
 import { createSecondary } from "./secondary";
@@ -132,6 +133,26 @@ export class BackupTopology extends pulumi.ComponentResource {
       },
       // The hook must be on every node before a job names it: vzdump refuses a missing script.
       { parent: this, dependsOn: [...primary.resources, monitoring.hook] },
+    );
+
+    // PVE's own alerts for failed vzdump runs, to the same targets as PBS's and the scripts'.
+    new PveNotifications(
+      "pve-notify",
+      {
+        spec: {
+          targets: strategy.monitoring.targets.map((t) =>
+            t.type === "smtp"
+              ? { type: "smtp" as const, name: t.name, server: t.server, port: t.port, mode: t.mode, from: t.from, mailto: t.mailto, ...(t.username ? { username: t.username } : {}) }
+              : t.type === "gotify"
+                ? { type: "gotify" as const, name: t.name, server: t.server }
+                : { type: "webhook" as const, name: t.name, url: t.url },
+          ),
+          jobIds: strategy.services.map((s) => `backup-${s.name}`),
+        },
+        connection: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node),
+        ...(secrets.notificationSecrets ? { secrets: secrets.notificationSecrets } : {}),
+      },
+      { parent: this, dependsOn: [feed] },
     );
 
     // Firewall and VLAN from the flows the topology needs; nothing else is opened.

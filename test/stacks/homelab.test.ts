@@ -196,4 +196,13 @@ describe("homelab stack under mocks", () => {
     assert.ok(ofType(doc, "homelab:verify:DatabaseRestoreTest").some((r) => r.name === "db01-restore-test"));
     assert.deepEqual(doc.violations.filter((v) => v.id === "HB-RESTORE"), []);
   });
+
+  test("PVE's own notifications: the seed's targets, a matcher for failed vzdump runs, every job on the notification system", () => {
+    const apply = named(doc, "command:remote:Command", "pve-notify-apply");
+    const create = String(apply.inputs["create"]);
+    for (const job of ofType(doc, JOB)) assert.ok(create.includes(`pvesh set /cluster/backup/${job.name} --notification-mode notification-system`), job.name);
+    assert.match(create, /upsert \/cluster\/notifications\/matchers homelab-backup-vzdump .*--match-field 'exact:type=vzdump' --match-severity error/);
+    assert.equal(apply.inputs["stdin"], "[secret]");
+    assert.ok(!create.includes("offline-plan-placeholder"));
+  });
 });
