@@ -52,6 +52,15 @@ export interface ReportOptions {
 /** A date, or a date and time with a zone: a zoneless time would silently be this machine's. */
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
+/** Date.parse rolls 2026-02-30 over into March; a date whose day does not survive was not a date. */
+function isRealDate(text: string): boolean {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return false;
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(y, m - 1, d));
+  return probe.getUTCFullYear() === y && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d;
+}
+
 export function parseReportArgs(argv: string[], cwd: string = process.cwd(), clock: () => Date = () => new Date()): ReportOptions {
   let stack: string | undefined;
   let stackFile: string | undefined;
@@ -82,7 +91,7 @@ export function parseReportArgs(argv: string[], cwd: string = process.cwd(), clo
   if (stack !== undefined && !/^[A-Za-z0-9_.-]+$/.test(stack)) problems.push(`--stack: ${show(stack)} is not a stack name; expected letters, digits, ., - or _`);
   if (out !== undefined && !out.trim()) problems.push("--out: is empty; expected a file path");
   if (restoreLog !== undefined && !restoreLog.trim()) problems.push("--restore-log: is empty; expected a file path");
-  if (now !== undefined && (!ISO.test(now) || Number.isNaN(Date.parse(now)))) {
+  if (now !== undefined && (!ISO.test(now) || !isRealDate(now))) {
     problems.push(`--now: ${show(now)} is not a time; expected an ISO 8601 time with a zone such as 2026-11-28T08:00:00Z`);
   }
   if (truenasUrl !== undefined && !/^(wss|https):\/\/[^\s/]+(\/\S*)?$/.test(truenasUrl)) {

@@ -90,7 +90,8 @@ export function mountSteps(
   const store = `restore-${service.datastore}`.slice(0, 32);
   const clone = `${nas.pool}/${store}`;
   const mnt = `/mnt/${store}`;
-  const token = `${pbs.pveUser}!${`pve-${service.datastore}`.slice(0, 32)}`;
+  // PVE's token rotates by epoch name, so the steps read the one the storage holds now.
+  const tokenOf = `pvesh get /storage/${storage} --output-format json | jq -r .username`;
   const ns = service.namespace ? ` --namespace ${service.namespace}` : "";
   const nfs = JSON.stringify({ path: `/mnt/${clone}`, hosts: [pbs.backupAddress], maproot_user: "root", maproot_group: "root", ro: false });
   return [
@@ -105,10 +106,10 @@ export function mountSteps(
     `       proxmox-backup-manager datastore create ${store} ${mnt} --reuse-datastore true   # PBS 3.3+`,
     `       proxmox-backup-manager datastore update ${store} --maintenance-mode type=read-only`,
     `       proxmox-backup-manager acl update /datastore/${store} DatastoreReader --auth-id ${pbs.pveUser}`,
-    `       proxmox-backup-manager acl update /datastore/${store} DatastoreReader --auth-id ${shellQuote(token)}`,
+    `       proxmox-backup-manager acl update /datastore/${store} DatastoreReader --auth-id "$TOKEN"   # TOKEN: on a PVE node, ${tokenOf}`,
     `  4. On a PVE node: add it as a storage with the credentials and encryption key of ${storage}:`,
     `       pvesm add pbs ${store} --server ${pbs.backupAddress} --datastore ${store}${ns} --content backup \\`,
-    `         --username ${shellQuote(token)} --password "$(cat /etc/pve/priv/storage/${storage}.pw)" \\`,
+    `         --username "$(${tokenOf})" --password "$(cat /etc/pve/priv/storage/${storage}.pw)" \\`,
     `         --fingerprint ${pbs.fingerprint} --encryption-key "$(cat /etc/pve/priv/storage/${storage}.enc)"`,
     "  5. Restore from it:",
     // The run's end, not its start: a job backs its guests up one after another, so this guest's

@@ -30,6 +30,11 @@ export function servicesByStorage(strategy: Strategy): Map<string, Strategy["ser
   return out;
 }
 
+/** A systemd-safe unit name per storage id (ids may hold `_`, `.` and capitals). */
+export function restoreTestUnit(storage: string): string {
+  return `homelab-backup-restore-test-${storage.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
+}
+
 export function createVerification(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, provider: proxmoxve.Provider, dependsOn: pulumi.Resource[]): Verification {
   const rt = strategy.verification.restoreTests;
   if (!rt.enabled) return { restoreTests: [], databaseTests: [], resources: [] };
@@ -41,6 +46,13 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
   );
   const connection = pveNodeConnection(strategy, secrets, rt.node);
   const production = productionVmidsFromStrategy(strategy.services);
+  const units = new Map<string, string>();
+  for (const storage of servicesByStorage(strategy).keys()) {
+    const unit = restoreTestUnit(storage);
+    const other = units.get(unit);
+    if (other !== undefined) throw new pulumi.RunError(`restore tests of storages ${other} and ${storage} would share the unit ${unit}; expected storage ids that differ in more than case, "_" or "."`);
+    units.set(unit, storage);
+  }
   const restoreTests = [...servicesByStorage(strategy)].map(
     ([storage, services]) =>
       new RestoreTest(
@@ -48,7 +60,7 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
         {
           site: strategy.site,
           storage,
-          unitName: `homelab-backup-restore-test-${storage}`.toLowerCase(),
+          unitName: restoreTestUnit(storage),
           scratchRange: { from: rt.scratchVmids.from, to: rt.scratchVmids.to },
           isolatedBridge: rt.bridge,
           productionVmids: production,

@@ -23,14 +23,26 @@ export function masterPubkeyParam(publicKeyPem: string): string {
  * would replace the (protected) storage for a new username or password, so the storage ignores
  * both after creation and this script carries every rotation.
  */
-export function setStorageCredentialsScript(storageId: string, tokenId: string): string {
+/** Where PVE keeps a storage's secrets (`<id>.pw`, `<id>.enc`), root-only and cluster-wide. */
+export const PVE_STORAGE_PRIV_DIR = "/etc/pve/priv/storage";
+
+function checkPrivDir(privDir: string): void {
+  if (!/^\/[A-Za-z0-9_./-]+$/.test(privDir)) throw new Error(`secrets directory ${JSON.stringify(privDir)} is invalid; expected an absolute path`);
+}
+
+export function setStorageCredentialsScript(storageId: string, tokenId: string, privDir: string = PVE_STORAGE_PRIV_DIR): string {
+  checkPrivDir(privDir);
   if (!STORAGE_ID.test(storageId)) throw new Error(`storage id ${JSON.stringify(storageId)} is invalid; expected a PVE storage id`);
   if (!/^[^\s:/@!']+@[A-Za-z0-9_-]+![A-Za-z0-9_][A-Za-z0-9._-]*$/.test(tokenId)) throw new Error(`token id ${JSON.stringify(tokenId)} is invalid; expected user@realm!name`);
   return [
     "set -eu",
     "IFS= read -r secret",
     `test -n "$secret" || { echo "no token secret for ${storageId} on standard input" >&2; exit 1; }`,
-    `pvesh set /storage/${storageId} --username '${tokenId}' --password "$secret"`,
+    // The secret goes into the file PVE keeps it in (what `--password` writes), never onto a
+    // command line where the process list would show it.
+    "umask 077",
+    `printf '%s\\n' "$secret" > ${privDir}/${storageId}.pw`,
+    `pvesh set /storage/${storageId} --username '${tokenId}'`,
   ].join("\n");
 }
 
@@ -40,13 +52,18 @@ export function setStorageCredentialsScript(storageId: string, tokenId: string):
  * command Pulumi records. Backups made before keep the key they were made with (the KeyRing
  * keeps those keys while such backups exist).
  */
-export function setStorageEncryptionKeyScript(storageId: string): string {
+export function setStorageEncryptionKeyScript(storageId: string, privDir: string = PVE_STORAGE_PRIV_DIR): string {
+  checkPrivDir(privDir);
   if (!STORAGE_ID.test(storageId)) throw new Error(`storage id ${JSON.stringify(storageId)} is invalid; expected a PVE storage id`);
   return [
     "set -eu",
     "IFS= read -r key",
     `case "$key" in '{'*'"fingerprint"'*'}') ;; *) echo "no PBS key file for ${storageId} on standard input" >&2; exit 1 ;; esac`,
-    `pvesh set /storage/${storageId} --encryption-key "$key"`,
+    // The key file goes where PVE keeps it (what `--encryption-key` writes), never onto a
+    // command line; the storage already encrypts, so its config needs no change.
+    "umask 077",
+    `printf '%s\\n' "$key" > ${privDir}/${storageId}.enc`,
+    `test -s ${privDir}/${storageId}.enc`,
   ].join("\n");
 }
 

@@ -78,7 +78,9 @@ export function pveNotificationsScript(spec: PveNotificationsSpec): string {
     "set -eu",
     // Secrets: `NAME=value` lines on stdin; only known names are taken.
     ...spec.targets.map((t) => `${secretVariable(t.name)}=""`),
-    "while IFS='=' read -r key value; do",
+    // Split at the first "=" only: a token or password may end in base64 padding.
+    "while IFS= read -r line; do",
+    "  key=${line%%=*}; value=${line#*=}",
     "  case \"$key\" in",
     ...spec.targets.map((t) => `    ${secretVariable(t.name)}) ${secretVariable(t.name)}=$value ;;`),
     "    *) ;;",

@@ -39,8 +39,9 @@ export const capacityProjection: Rule = {
       const percent = use.poolGb > 0 ? (use.projectedGb / use.poolGb) * 100 : Infinity;
       const names = use.stores.map((s) => str(s.props["name"]) ?? s.name).join(", ");
       findings.push(
-        percent > use.thresholdPercent
-          ? bad(subject, `pool ${use.pool} (datastores ${names}) is projected to hold ${use.projectedGb} GB of ${use.poolGb} GB (${Math.round(percent)} %), above the ${use.thresholdPercent} % alert`, use.stores[0]?.urn)
+        // The checks alert at the threshold itself (>=), so a projection that reaches it fails too.
+        percent >= use.thresholdPercent
+          ? bad(subject, `pool ${use.pool} (datastores ${names}) is projected to hold ${use.projectedGb} GB of ${use.poolGb} GB (${Math.round(percent)} %), at or above the ${use.thresholdPercent} % alert`, use.stores[0]?.urn)
           : ok(subject, `projected ${use.projectedGb} GB of ${use.poolGb} GB (${Math.round(percent)} %)`),
       );
     }

@@ -16,13 +16,13 @@ test("HB-CAPACITY compliant: both datastores of the pool fit under 80 %", () => 
 test("HB-CAPACITY flags a pool whose datastores together cross the alert", () => {
   const t = change(change(compliantTopology(), "critical-datastore", cap(500)), "homelab-datastore", cap(400));
   assert.deepEqual(failures(capacityProjection, t), [
-    "pool backup (datastores critical, homelab) is projected to hold 900 GB of 1000 GB (90 %), above the 80 % alert",
+    "pool backup (datastores critical, homelab) is projected to hold 900 GB of 1000 GB (90 %), at or above the 80 % alert",
   ]);
 });
 
-test("HB-CAPACITY boundary: exactly 80 % passes, 801 GB does not", () => {
-  assert.deepEqual(failures(capacityProjection, change(compliantTopology(), "critical-datastore", cap(800))), []);
-  assert.equal(failures(capacityProjection, change(compliantTopology(), "critical-datastore", cap(801))).length, 1);
+test("HB-CAPACITY boundary: 799 GB passes; exactly 80 % fails, as the capacity alert fires there", () => {
+  assert.deepEqual(failures(capacityProjection, change(compliantTopology(), "critical-datastore", cap(799))), []);
+  assert.equal(failures(capacityProjection, change(compliantTopology(), "critical-datastore", cap(800))).length, 1);
 });
 
 test("HB-CAPACITY is not applicable without a pool size", () => {

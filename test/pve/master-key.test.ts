@@ -4,7 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { masterPubkeyParam, setMasterPubkeyScript, setStorageCredentialsScript, setStorageEncryptionKeyScript } from "../../components/pve/master-key";
 import { pbsKeyConfig } from "../../components/keys/pbs-key";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ofType, settle, startMocks, type Registered } from "../network/harness";
@@ -32,9 +32,12 @@ describe("the master public key on PVE's pbs storages", () => {
     const dir = mkdtempSync(join(tmpdir(), "pvesh-"));
     writeFileSync(join(dir, "pvesh"), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\n`);
     chmodSync(join(dir, "pvesh"), 0o755);
-    const script = setStorageCredentialsScript("pbs-backup-critical", "pve-backup@pbs!pve-critical-2026-11-05");
-    execFileSync("bash", ["-c", script], { input: "s3cr3t with spaces\n", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } });
-    assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["set", "/storage/pbs-backup-critical", "--username", "pve-backup@pbs!pve-critical-2026-11-05", "--password", "s3cr3t with spaces"]);
+    const script = setStorageCredentialsScript("pbs-backup-critical", "pve-backup@pbs!pve-critical-2026-11-05", dir);
+    execFileSync("bash", ["-c", script], { input: "s3cr3t with spaces=\n", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } });
+    // The secret lands in PVE's own root-only file, never on pvesh's command line.
+    assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["set", "/storage/pbs-backup-critical", "--username", "pve-backup@pbs!pve-critical-2026-11-05"]);
+    assert.equal(readFileSync(join(dir, "pbs-backup-critical.pw"), "utf8"), "s3cr3t with spaces=\n");
+    assert.equal(statSync(join(dir, "pbs-backup-critical.pw")).mode & 0o777, 0o600);
     assert.ok(!script.includes("s3cr3t"));
     assert.throws(() => execFileSync("bash", ["-c", script], { input: "\n", stdio: "pipe", env: { ...process.env, PATH: `${dir}:${process.env["PATH"]}` } }), /no token secret/);
     assert.throws(() => setStorageCredentialsScript("pbs-backup", "x'; rm -rf /"), /token id .* is invalid/);
@@ -46,9 +49,12 @@ describe("the master public key on PVE's pbs storages", () => {
     chmodSync(join(dir, "pvesh"), 0o755);
     const env = { ...process.env, PATH: `${dir}:${process.env["PATH"]}` };
     const key = pbsKeyConfig(Buffer.alloc(32, 7).toString("base64"), new Date("2026-11-05T00:00:00Z"));
-    const script = setStorageEncryptionKeyScript("lab-pbs-lab");
+    const script = setStorageEncryptionKeyScript("lab-pbs-lab", dir);
     execFileSync("bash", ["-c", script], { input: `${key}\n`, env });
-    assert.deepEqual(readFileSync(join(dir, "args"), "utf8").trim().split("\n"), ["set", "/storage/lab-pbs-lab", "--encryption-key", key]);
+    assert.equal(readFileSync(join(dir, "lab-pbs-lab.enc"), "utf8"), `${key}\n`);
+    assert.equal(statSync(join(dir, "lab-pbs-lab.enc")).mode & 0o777, 0o600);
+    assert.ok(!existsSync(join(dir, "args")), "no pvesh call carries the key");
+    assert.throws(() => setStorageEncryptionKeyScript("lab-pbs-lab", "/tmp/x; rm -rf /"), /secrets directory .* is invalid/);
     assert.throws(() => execFileSync("bash", ["-c", script], { input: "autogen\n", stdio: "pipe", env }), /no PBS key file/);
   });
 
@@ -94,7 +100,7 @@ describe("the master public key on PVE's pbs storages", () => {
       const creds = ofType(resources, COMMAND).filter((c) => c.name.endsWith("-credentials"));
       assert.deepEqual(creds.map((c) => c.name).sort(), ["pbs-backup-critical-credentials", "pbs-backup-homelab-archive-credentials", "pbs-backup-homelab-important-credentials"]);
       const critical = creds.find((c) => c.name === "pbs-backup-critical-credentials")!;
-      assert.match(critical.plain["create"] as string, /pvesh set \/storage\/pbs-backup-critical --username \S*pve@pbs!a\S* --password "\$secret"/);
+      assert.match(critical.plain["create"] as string, /> \/etc\/pve\/priv\/storage\/pbs-backup-critical\.pw\n\s*pvesh set \/storage\/pbs-backup-critical --username \S*pve@pbs!a/);
       assert.ok(!(critical.plain["create"] as string).includes("s1"), "the secret is not in the command");
       assert.equal(critical.inputs["stdin"], "[secret]");
       assert.equal(critical.plain["stdin"], "s1\n");

@@ -11,7 +11,8 @@ const TARGETS: PveNotificationTarget[] = [
   { type: "gotify", name: "gotify", server: "https://gotify.home.arpa" },
   { type: "webhook", name: "ntfy", url: "https://ntfy.sh/homelab-backup" },
 ];
-const SECRETS = { mail: "smtp-pass-9a1", gotify: "gotify-token-77c" };
+// The gotify token ends in base64 padding: the "=" must survive the stdin parsing.
+const SECRETS = { mail: "smtp-pass-9a1", gotify: "gotify-token-77c=" };
 
 /** A pvesh that keeps PVE's notification config in files: get fails for what does not exist. */
 function fakePvesh(): { dir: string; env: NodeJS.ProcessEnv; calls: () => string[][] } {
@@ -42,7 +43,7 @@ describe("PVE notifications from config", () => {
 
   test("the script holds no secret; they come on stdin as NAME=value lines", () => {
     for (const s of Object.values(SECRETS)) assert.ok(!script.includes(s));
-    assert.equal(pveNotificationSecrets(TARGETS, SECRETS), "SECRET_mail=smtp-pass-9a1\nSECRET_gotify=gotify-token-77c\n");
+    assert.equal(pveNotificationSecrets(TARGETS, SECRETS), "SECRET_mail=smtp-pass-9a1\nSECRET_gotify=gotify-token-77c=\n");
   });
 
   test("run for real: creates each endpoint and the matcher once, updates them the second time, switches every job", () => {
@@ -58,7 +59,7 @@ describe("PVE notifications from config", () => {
       ["set", "/cluster/backup/backup-archives"],
     ]);
     assert.match(first[0]![2]!, /--name mail --server smtp\.home\.arpa --port 465 --mode tls --from-address pve@home\.arpa --mailto ops@home\.arpa --mailto me@home\.arpa --username pve --password smtp-pass-9a1/);
-    assert.match(first[1]![2]!, /--token gotify-token-77c/);
+    assert.match(first[1]![2]!, /--token gotify-token-77c=$/);
     assert.match(first[2]![2]!, new RegExp(`--url https://ntfy\\.sh/homelab-backup --method post --body ${Buffer.from("{{ title }}\n{{ message }}").toString("base64").replace(/[+/=]/g, "\\$&")}`));
     assert.match(first[3]![2]!, /--name homelab-backup-vzdump --target mail --target gotify --target ntfy --match-field exact:type=vzdump --match-severity error --mode all/);
     assert.equal(first[4]![2], "--notification-mode notification-system");

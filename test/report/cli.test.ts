@@ -127,4 +127,11 @@ describe("report arguments", () => {
       return true;
     });
   });
+
+  test("a day that does not exist is refused, not rolled into the next month", () => {
+    for (const bad of ["2026-02-30", "2026-02-29T10:00:00Z", "2026-13-01"]) {
+      assert.throws(() => parseReportArgs(["--stack", "homelab", "--now", bad]), (e: unknown) => e instanceof PlanInputError && e.lines[0]!.startsWith(`--now: "${bad}" is not a time`));
+    }
+    assert.deepEqual(parseReportArgs(["--stack", "homelab", "--now", "2028-02-29"], "/repo").now, new Date("2028-02-29T00:00:00Z"));
+  });
 });

@@ -147,6 +147,10 @@ describe("point in time from the command line", () => {
     assert.match(result.stdout, /zfs clone tank\/replica\/critical@auto-2026-11-26_05-31 tank\/restore-critical\n/);
     assert.match(result.stdout, /proxmox-backup-manager datastore update restore-critical --maintenance-mode type=read-only/);
     assert.match(result.stdout, /--guest 101 --storage restore-critical --at 2026-11-25T13:25:00Z/);
+    // PVE's token rotates by epoch name: the steps read the storage's current one, never a guessed name.
+    assert.match(result.stdout, /--auth-id "\$TOKEN" +# TOKEN: on a PVE node, pvesh get \/storage\/pbs-backup-critical --output-format json \| jq -r \.username/);
+    assert.match(result.stdout, /--username "\$\(pvesh get \/storage\/pbs-backup-critical --output-format json \| jq -r \.username\)"/);
+    assert.doesNotMatch(result.stdout, /pve-backup@pbs!pve-critical/);
     assert.match(result.stdout, /Or restore the newest point PBS holds now, 2026-11-24 23:00 UTC: --at 2026-11-24T23:00:00Z/);
     assert.deepEqual(pve.mutatingRequests(), []);
     assert.ok(nas.calls.some((m) => /snapshot\.query$/.test(m)), nas.calls.join(","));
