@@ -40,7 +40,9 @@ describe("lab stack under mocks: same program, a smaller environment", () => {
     assert.deepEqual(steps.map((r) => r.name).sort(), ["lab-pbs-lab-critical-encryption-key", "lab-pbs-lab-encryption-key"]);
     for (const step of steps) {
       assert.ok(["[secret]", "[unknown]"].includes(step.inputs["stdin"] as string));
-      assert.match(String(step.inputs["create"]), /pvesh set \/storage\/\S+ --encryption-key "\$key"/);
+      // Into PVE's own root-only key file, never onto a command line.
+      assert.match(String(step.inputs["create"]), /printf '%s\\n' "\$key" > \/etc\/pve\/priv\/storage\/\S+\.enc/);
+      assert.doesNotMatch(String(step.inputs["create"]), /--encryption-key/);
     }
     // One key per epoch, the current one and those backups still need protected; one master key.
     const keys = ofType(doc, "random:index/randomBytes:RandomBytes").filter((r) => r.name.startsWith("keys-pbs-key-"));
