@@ -3,7 +3,7 @@
  * (async, so the in-process test servers keep answering), temp dirs, a fake notify command that
  * records its arguments, and an HTTP(S) receiver standing in for Gotify, ntfy and healthchecks.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { beforeEach } from "node:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
@@ -30,34 +30,8 @@ export function failEachTestWithout(tools: string[]): boolean {
   return false;
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => (stdout += d));
-    child.stderr.on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input ?? "");
-  });
-}
+// One process runner for every suite that runs generated scripts for real.
+export { run, type RunResult } from "../agents/helpers";
 
 const temps: string[] = [];
 export function tempDir(prefix: string): string {
