@@ -8,6 +8,7 @@ import type { Secrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { BorgmaticAgent } from "../components/agents/agent";
 import { agentSpecFromStrategy } from "../components/agents/from-strategy";
+import { agentConnection } from "./hosts";
 
 /** The spec an agent is deployed with; the database restore test reads the same. */
 export function agentSpec(agent: Strategy["agents"][number]) {
@@ -30,13 +31,11 @@ export function createAgents(parent: pulumi.Resource, strategy: Strategy, secret
       const ref = `${agent.name}.${db.kind}.${db.name}`;
       databasePasswords[ref] = pulumi.secret((secrets.agentDatabasePasswords ?? pulumi.output({} as Record<string, string>)).apply((m) => m[ref] ?? ""));
     }
-    const key = secrets.agentSshPrivateKey;
-    if (!key) throw new pulumi.RunError("homelab-backup:agentSshPrivateKey: is missing; expected a secret: pulumi config set --secret homelab-backup:agentSshPrivateKey \"$(cat key)\"");
     return new BorgmaticAgent(
       agent.name,
       {
         spec,
-        connection: { host: agent.address, user: agent.sshUser, port: agent.sshPort, privateKey: key },
+        connection: agentConnection(agent, secrets),
         passphrase: pulumi.secret(passphrase.result),
         databasePasswords,
       },

@@ -27,6 +27,13 @@ export function pveNodeConnection(strategy: Strategy, secrets: Secrets, nodeName
   return { host: node.address, user: strategy.hosts.pve.sshUser, port: 22, privateKey: deployKey(secrets) };
 }
 
+/** An agent host's SSH login, with the agents' deploy key (`agentSshPrivateKey`). */
+export function agentConnection(agent: Strategy["agents"][number], secrets: Secrets): HostConnection {
+  const key = secrets.agentSshPrivateKey;
+  if (!key) throw new pulumi.RunError("homelab-backup:agentSshPrivateKey: is missing; expected a secret: pulumi config set --secret homelab-backup:agentSshPrivateKey \"$(cat key)\"");
+  return { host: agent.address, user: agent.sshUser, port: agent.sshPort, privateKey: pulumi.secret(key) };
+}
+
 export function pbsHostConnection(strategy: Strategy, secrets: Secrets): HostConnection {
   return { host: strategy.hosts.pbs.host, user: strategy.hosts.pbs.sshUser, port: 22, privateKey: deployKey(secrets) };
 }

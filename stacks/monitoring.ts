@@ -11,8 +11,9 @@ import { Acl, ApiToken, User } from "../components/pbs/resources";
 import type { PbsConnectionArgs } from "../components/pbs/provider";
 import { CapacityCheck, FreshnessCheck, Notifier, type NotifyTarget } from "../components/monitoring";
 import { BackupHook } from "../components/pve/hook";
+import type { PveNotificationTarget } from "../components/pve/notifications-script";
 import { storageIdFor } from "../components/pve/storage-id";
-import { pbsHostConnection, pveNodeConnection } from "./hosts";
+import { agentConnection, pbsHostConnection, pveNodeConnection } from "./hosts";
 
 /** The PBS user the monitoring tokens belong to (tokens get the intersection of its grants and theirs). */
 export const MONITOR_USER = "homelab-monitor@pbs";
@@ -30,13 +31,26 @@ export function expectedRunGb(service: Strategy["services"][number], dailyChange
   return Math.max(1, Math.ceil(service.sizeGb * changedShare(service.intervalMinutes / 1440, dailyChangePercent)));
 }
 
+/** The same targets as PVE's notification endpoints (the smtp ones with their server settings). */
+export function pveNotifyTargets(strategy: Strategy): PveNotificationTarget[] {
+  return strategy.monitoring.targets.map((t): PveNotificationTarget => {
+    switch (t.type) {
+      case "smtp":
+        return { type: "smtp", name: t.name, server: t.server, port: t.port, mode: t.mode, from: t.from, mailto: t.mailto, ...(t.username ? { username: t.username } : {}) };
+      case "gotify":
+        return { type: "gotify", name: t.name, server: t.server };
+      case "webhook":
+        return { type: "webhook", name: t.name, url: t.url };
+    }
+  });
+}
+
 /** Agent hosts get the notify command too: their database restore tests report through it. */
 function agentHosts(strategy: Strategy, secrets: Secrets) {
-  const key = secrets.agentSshPrivateKey;
-  if (!key) return [];
+  if (!secrets.agentSshPrivateKey) return [];
   return strategy.agents
     .filter((a) => a.databases.length > 0 && strategy.verification.restoreTests.enabled)
-    .map((a) => ({ name: a.name, connection: { host: a.address, user: a.sshUser, port: a.sshPort, privateKey: pulumi.secret(key) } }));
+    .map((a) => ({ name: a.name, connection: agentConnection(a, secrets) }));
 }
 
 export function notifyTargets(strategy: Strategy): NotifyTarget[] {

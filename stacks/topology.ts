@@ -12,7 +12,7 @@ import { BackupNetwork, flowTableRows } from "../components/network";
 import { epochKeeper, KeyRing, keyInventory, rotationEpoch } from "../components/keys";
 import { createPbsMasterKey } from "../components/keys/master-key";
 import { pveNodeConnection } from "./hosts";
-import { createMonitoring, MONITOR_USER } from "./monitoring";
+import { createMonitoring, MONITOR_USER, pveNotifyTargets } from "./monitoring";
 import { createVerification } from "./verification";
 import { PveNotifications } from "../components/pve/notifications";
 import { createAgents } from "./agents";
@@ -140,13 +140,7 @@ export class BackupTopology extends pulumi.ComponentResource {
       "pve-notify",
       {
         spec: {
-          targets: strategy.monitoring.targets.map((t) =>
-            t.type === "smtp"
-              ? { type: "smtp" as const, name: t.name, server: t.server, port: t.port, mode: t.mode, from: t.from, mailto: t.mailto, ...(t.username ? { username: t.username } : {}) }
-              : t.type === "gotify"
-                ? { type: "gotify" as const, name: t.name, server: t.server }
-                : { type: "webhook" as const, name: t.name, url: t.url },
-          ),
+          targets: pveNotifyTargets(strategy),
           jobIds: strategy.services.map((s) => `backup-${s.name}`),
         },
         connection: pveNodeConnection(strategy, secrets, strategy.verification.restoreTests.node),

@@ -11,7 +11,7 @@ import type { Strategy } from "../config/strategy";
 import { storageIdFor } from "../components/pve/storage-id";
 import { DatabaseRestoreTest, productionVmidsFromStrategy, RestoreTest, restoreTestServicesFromStrategy } from "../components/verify";
 import { agentSpec } from "./agents";
-import { pveNodeConnection } from "./hosts";
+import { agentConnection, pveNodeConnection } from "./hosts";
 
 export interface Verification {
   restoreTests: RestoreTest[];
@@ -79,8 +79,6 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
   );
   const databaseTests: DatabaseRestoreTest[] = [];
   for (const agent of strategy.agents.filter((a) => a.databases.length > 0)) {
-    const key = secrets.agentSshPrivateKey;
-    if (!key) throw new pulumi.RunError("homelab-backup:agentSshPrivateKey: is missing; expected a secret: pulumi config set --secret homelab-backup:agentSshPrivateKey \"$(cat key)\"");
     const checkQueries = Object.fromEntries(agent.databases.filter((d) => d.checkQuery).map((d) => [`${d.kind}.${d.name}`, d.checkQuery as string]));
     databaseTests.push(
       new DatabaseRestoreTest(
@@ -93,7 +91,7 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
           ...(Object.keys(checkQueries).length > 0 ? { checkQueries } : {}),
           logPath: rt.log,
           schedule: rt.databaseEvent,
-          connection: { host: agent.address, user: agent.sshUser, port: agent.sshPort, privateKey: pulumi.secret(key) },
+          connection: agentConnection(agent, secrets),
         },
         { parent, dependsOn },
       ),

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import { remote } from "@pulumi/command";
+import { asRoot } from "../agents/shell";
 import type { Strategy } from "../../config/strategy";
 import { backupJobArgs } from "./backup-job";
 import { setMasterPubkeyScript, setStorageCredentialsScript, setStorageEncryptionKeyScript } from "./master-key";
@@ -120,7 +121,7 @@ export class PveBackupFeed extends pulumi.ComponentResource {
       storages.set(target.storageId, storage);
       const node = args.node;
       if (!node) continue;
-      const sudo = node.user === "root" ? (s: string) => s : (s: string) => `sudo -n bash -c '${s.replace(/'/g, "'\\''")}'`;
+      const sudo = (script: string) => asRoot(script, node.user);
       const connection = { host: node.host, user: node.user, port: node.port, privateKey: pulumi.secret(node.privateKey) };
       new remote.Command(
         `${target.storageId}-credentials`,
