@@ -293,7 +293,7 @@ export function estimateOffsiteCost(input: CostEstimateInput): CostEstimate {
   const notes: string[] = [];
   const region = input.region ?? prices.aws.region;
   if (input.provider === "aws" && region !== prices.aws.region && !overridden.some((p) => p.startsWith("aws.classes."))) {
-    notes.push(`cost: prices are ${prices.aws.region} list prices (${prices.aws.asOf}); ${region} differs, so pass prices overrides for it`);
+    notes.push(`cost: prices are ${prices.aws.region} list prices (${prices.aws.asOf}); ${region} differs, so set its prices in the config key offsite.prices`);
   }
   if (input.provider === "minio" && !overridden.some((p) => p.startsWith("minio."))) {
     notes.push("cost: MinIO is self-hosted and priced at $0; override prices.minio with what its hardware, power and hosting cost");
