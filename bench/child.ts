@@ -1,10 +1,14 @@
 /**
  * One bench measurement in its own process (the mock runtime is a per-process singleton):
- *   library  <services> <nodes> <typesFile>  the real program, then model, policies and rendering
- *   baseline <typesFile>                     the same custom resources registered with the bare SDK
+ *   library  <services> <nodes> <typesFile> [<warmTypesFile>]
+ *                                            the real program, then model, policies and rendering
+ *   baseline <typesFile> bare                the same custom resources as plain `CustomResource`s
+ *   baseline <typesFile> sdk                 the same custom resources through their SDK classes
  * Prints one JSON line.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildDocument } from "../plan/document";
 import { recordProgram } from "../plan/record";
@@ -12,6 +16,7 @@ import { renderText } from "../plan/render/text";
 import { parseStrategy } from "../config/validate";
 import { withPlaceholderSecrets } from "../plan/placeholders";
 import { asPulumiConfig, syntheticConfig } from "./generate";
+import { sdkClassFor } from "./sdk-classes";
 
 interface Registered {
   type: string;
@@ -19,11 +24,41 @@ interface Registered {
   inputs: Record<string, unknown>;
 }
 
+/**
+ * With HOMELAB_BENCH_PROFILE=<dir>, a CPU profile of the timed window only (not module loading),
+ * written as <dir>/<label>.cpuprofile for Chrome DevTools or `speedscope`, and a sampled profile of
+ * every allocation in that window as <dir>/<label>.heapprofile.
+ */
+async function startProfiler(): Promise<{ stop(label: string): Promise<void> } | undefined> {
+  const dir = process.env["HOMELAB_BENCH_PROFILE"];
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params: object = {}): Promise<T> =>
+    new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result as T))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  // Every allocation, kept or collected: what the garbage collector has to work through.
+  await post("HeapProfiler.enable");
+  await post("HeapProfiler.startSampling", { samplingInterval: 65536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(label: string) {
+      const { profile } = await post<{ profile: unknown }>("Profiler.stop");
+      const heap = await post<{ profile: unknown }>("HeapProfiler.stopSampling");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
+      writeFileSync(join(dir, `${label}.heapprofile`), JSON.stringify(heap.profile));
+      session.disconnect();
+    },
+  };
+}
+
 function rssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-async function library(services: number, nodes: number, typesFile: string) {
+async function library(services: number, nodes: number, typesFile: string, warmTypesFile?: string) {
   const raw = syntheticConfig({ services, nodes });
   const parsed = parseStrategy(raw);
   if (!parsed.ok) throw new Error(`synthetic config is invalid: ${parsed.problems[0]?.path}: ${parsed.problems[0]?.message}`);
@@ -31,10 +66,15 @@ async function library(services: number, nodes: number, typesFile: string) {
   // Module loading is a fixed start-up cost, measured apart so the ratio compares registration.
   const tImport = performance.now();
   await import("../stacks/program");
+  // The provider SDKs load a submodule (aws.s3, proxmoxve.backup) on first use; the baseline
+  // loads its classes before its clock starts, so the library's are loaded here too.
+  if (warmTypesFile) for (const r of JSON.parse(readFileSync(warmTypesFile, "utf8")) as Registered[]) sdkClassFor(r.type);
   const importMs = Math.round(performance.now() - tImport);
+  const profiler = await startProfiler();
   const t0 = performance.now();
-  const recording = await recordProgram({ project: "homelab-backup", stack: "bench", config, secretKeys }, async () => (await import("../stacks/program")).runProgram);
+  const recording = await recordProgram({ project: "homelab-backup", stack: "bench", config, secretKeys, keepProviderText: true }, async () => (await import("../stacks/program")).runProgram);
   const t1 = performance.now();
+  await profiler?.stop(`library-${services}x${nodes}`);
   const doc = buildDocument({ stack: "bench", stackFile: "synthetic", resources: recording.resources, outputs: recording.outputs, notes: [] });
   const text = renderText(doc);
   const t2 = performance.now();
@@ -57,8 +97,15 @@ async function library(services: number, nodes: number, typesFile: string) {
   };
 }
 
-async function baseline(typesFile: string) {
+async function baseline(typesFile: string, flavor: string) {
   const custom = JSON.parse(readFileSync(typesFile, "utf8")) as Registered[];
+  class Bare extends pulumi.CustomResource {}
+  // Classes are looked up (and their packages loaded) before the clock starts, as the library's
+  // modules are imported before its program is timed.
+  const construct = custom.map((r): ((name: string, inputs: pulumi.Inputs) => pulumi.CustomResource) => {
+    const cls = flavor === "sdk" ? sdkClassFor(r.type) : undefined;
+    return cls ? (name, inputs) => new cls(name, inputs) : (name, inputs) => new Bare(r.type, name, inputs);
+  });
   await pulumi.runtime.setMocks(
     { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => { throw new Error(`unmocked ${a.token}`); } },
     "homelab-backup",
@@ -68,19 +115,20 @@ async function baseline(typesFile: string) {
   // The same runtime settings as the plan's recorder (plan/record.ts): no stack traces captured.
   process.setSourceMapsEnabled(false);
   Error.stackTraceLimit = 0;
+  const profiler = await startProfiler();
   const t0 = performance.now();
-  class Bare extends pulumi.CustomResource {}
-  const resources = custom.map((r) => new Bare(r.type, r.name, r.inputs));
+  const resources = custom.map((r, i) => (construct[i] as (name: string, inputs: pulumi.Inputs) => pulumi.CustomResource)(r.name, r.inputs));
   await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
   const t1 = performance.now();
-  return { mode: "baseline", resources: custom.length, totalMs: Math.round(t1 - t0), maxRssMb: rssMb() };
+  await profiler?.stop(`baseline-${flavor}-${custom.length}`);
+  return { mode: "baseline", flavor, resources: custom.length, totalMs: Math.round(t1 - t0), maxRssMb: rssMb() };
 }
 
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
-  const result = mode === "library" ? await library(Number(args[0]), Number(args[1]), args[2] as string) : await baseline(args[0] as string);
+  const result = mode === "library" ? await library(Number(args[0]), Number(args[1]), args[2] as string, args[3]) : await baseline(args[0] as string, args[1] ?? "bare");
   process.stdout.write(JSON.stringify(result) + "\n");
   process.exit(0);
 }

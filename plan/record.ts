@@ -37,6 +37,12 @@ export interface RecordOptions {
   config: Record<string, string>;
   /** Full config keys that are secrets. */
   secretKeys: string[];
+  /**
+   * Keep each dynamic resource's serialized provider in its recorded inputs instead of a
+   * placeholder (the bench replays them).
+   * @default false
+   */
+  keepProviderText?: boolean;
 }
 
 export type Program = () => Record<string, pulumi.Output<unknown>>;
@@ -79,7 +85,8 @@ export function redact(value: unknown): { value: unknown; secret: boolean } {
 
 /** Outputs the providers compute, so dependent resources see realistic values. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  const state: Record<string, unknown> = { ...inputs };
+  // A dynamic resource's provider text (tens of kilobytes) is not state anything reads.
+  const { __provider: _provider, ...state }: Record<string, unknown> = inputs;
   if (type === "proxmoxve:storage/pbs:Pbs") {
     state["generatedEncryptionKey"] = "plan-placeholder-encryption-key";
     state["encryptionKeyFingerprint"] = "plan:fingerprint:" + name;
@@ -165,7 +172,7 @@ export async function recordProgram(options: RecordOptions, loadProgram: () => P
         const secretInputs: string[] = [];
         for (const [key, raw] of Object.entries(req.getObject()?.toJavaScript() ?? {})) {
           if (key === "__provider") {
-            inputs[key] = "[serialized dynamic provider]";
+            inputs[key] = options.keepProviderText ? raw : "[serialized dynamic provider]";
             continue;
           }
           const r = redact(raw);

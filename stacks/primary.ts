@@ -66,7 +66,11 @@ export function createPrimary(parent: pulumi.Resource, strategy: Strategy, secre
   strategy.datastores.forEach((d, i) => {
     const services = strategy.services.filter((s) => s.datastore === d.name);
     const byNamespace = new Map<string | undefined, KeepPolicy[]>();
-    for (const s of services) byNamespace.set(s.namespace, [...(byNamespace.get(s.namespace) ?? []), s.keep]);
+    for (const s of services) {
+      const keeps = byNamespace.get(s.namespace);
+      if (keeps) keeps.push(s.keep);
+      else byNamespace.set(s.namespace, [s.keep]);
+    }
     const pruneJobs: PruneJobSpec[] = [...byNamespace].map(([ns, keeps]) => ({
       ...(ns ? { ns } : {}),
       schedule: d.pruneSchedule,

@@ -157,8 +157,8 @@ export class BackupTopology extends pulumi.ComponentResource {
     const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.targets);
 
     const agents = createAgents(this, strategy, secrets);
-    // Restore tests run after their notify command and their agents exist.
-    createVerification(this, strategy, secrets, pve, [monitoring.notifier, ...agents]);
+    // Each restore test runs after the notify command on its host and, for databases, its agent.
+    createVerification(this, strategy, secrets, pve, { notifier: monitoring.notifier, agents });
 
     this.outputs = {
       datastores: pulumi.output(strategy.datastores.map((d) => d.name)),

@@ -10,6 +10,7 @@ import type { Secrets } from "../config/load";
 import type { Strategy } from "../config/strategy";
 import { storageIdFor } from "../components/pve/storage-id";
 import { DatabaseRestoreTest, productionVmidsFromStrategy, RestoreTest, restoreTestServicesFromStrategy } from "../components/verify";
+import type { Notifier } from "../components/monitoring";
 import { agentSpec } from "./agents";
 import { agentConnection, pveNodeConnection } from "./hosts";
 
@@ -25,9 +26,16 @@ export function servicesByStorage(strategy: Strategy): Map<string, Strategy["ser
   const out = new Map<string, Strategy["services"]>();
   for (const s of strategy.services) {
     const id = storageIdFor(strategy.hosts.pve.storageId, s, multiple);
-    out.set(id, [...(out.get(id) ?? []), s]);
+    const list = out.get(id);
+    if (list) list.push(s);
+    else out.set(id, [s]);
   }
   return out;
+}
+
+/** The notify command's deploy step on one host; the whole notifier if that host has none. */
+function notifyOn(notifier: Notifier, host: string): pulumi.Resource {
+  return notifier.deployed[host] ?? notifier;
 }
 
 /** A systemd-safe unit name per storage id (ids may hold `_`, `.` and capitals). */
@@ -35,7 +43,19 @@ export function restoreTestUnit(storage: string): string {
   return `homelab-backup-restore-test-${storage.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`;
 }
 
-export function createVerification(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, provider: proxmoxve.Provider, dependsOn: pulumi.Resource[]): Verification {
+/** What each test must wait for: the notify command on its host, and for a database test its agent. */
+export interface VerificationDependencies {
+  notifier: Notifier;
+  /** The agents' components, in the order of `strategy.agents`. */
+  agents: readonly pulumi.Resource[];
+}
+
+/**
+ * Each test waits only for what its own host needs. Depending on every agent made each agent's
+ * test wait on all the others, and the SDK expands a component into its whole subtree for
+ * every dependent: quadratic in agents.
+ */
+export function createVerification(parent: pulumi.Resource, strategy: Strategy, secrets: Secrets, provider: proxmoxve.Provider, deps: VerificationDependencies): Verification {
   const rt = strategy.verification.restoreTests;
   if (!rt.enabled) return { restoreTests: [], databaseTests: [], resources: [] };
   // A bridge with no ports: restored guests boot with nothing to talk to.
@@ -46,14 +66,16 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
   );
   const connection = pveNodeConnection(strategy, secrets, rt.node);
   const production = productionVmidsFromStrategy(strategy.services);
+  const byStorage = servicesByStorage(strategy);
   const units = new Map<string, string>();
-  for (const storage of servicesByStorage(strategy).keys()) {
+  for (const storage of byStorage.keys()) {
     const unit = restoreTestUnit(storage);
     const other = units.get(unit);
     if (other !== undefined) throw new pulumi.RunError(`restore tests of storages ${other} and ${storage} would share the unit ${unit}; expected storage ids that differ in more than case, "_" or "."`);
     units.set(unit, storage);
   }
-  const restoreTests = [...servicesByStorage(strategy)].map(
+  const monthly = new Set(rt.monthlyServices);
+  const restoreTests = [...byStorage].map(
     ([storage, services]) =>
       new RestoreTest(
         `restore-test-${storage}`,
@@ -65,7 +87,8 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
           isolatedBridge: rt.bridge,
           productionVmids: production,
           services: restoreTestServicesFromStrategy(services),
-          monthlyServices: rt.monthlyServices.filter((name) => services.some((s) => s.name === name)),
+          // Config order, as before; a set keeps thousands of services linear.
+          monthlyServices: ((inStorage) => rt.monthlyServices.filter((name) => monthly.has(name) && inStorage.has(name)))(new Set(services.map((s) => s.name))),
           bootTimeoutSeconds: rt.bootTimeoutMinutes * 60,
           maxBackupAgeHours: Math.ceil(rt.maxBackupAgeMinutes / 60),
           logPath: rt.log,
@@ -74,11 +97,13 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
           monthlySchedule: rt.monthlyEvent,
           connection,
         },
-        { parent, dependsOn: [...dependsOn, bridge] },
+        { parent, dependsOn: [notifyOn(deps.notifier, rt.node), bridge] },
       ),
   );
   const databaseTests: DatabaseRestoreTest[] = [];
-  for (const agent of strategy.agents.filter((a) => a.databases.length > 0)) {
+  for (const [index, agent] of strategy.agents.entries()) {
+    if (agent.databases.length === 0) continue;
+    const own = deps.agents[index];
     const checkQueries = Object.fromEntries(agent.databases.filter((d) => d.checkQuery).map((d) => [`${d.kind}.${d.name}`, d.checkQuery as string]));
     databaseTests.push(
       new DatabaseRestoreTest(
@@ -93,7 +118,7 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
           schedule: rt.databaseEvent,
           connection: agentConnection(agent, secrets),
         },
-        { parent, dependsOn },
+        { parent, dependsOn: [notifyOn(deps.notifier, agent.name), ...(own ? [own] : [])] },
       ),
     );
   }

@@ -2,6 +2,7 @@
  * Shell quoting and file-writing helpers for the scripts the agent runs on its host. Everything
  * the remote commands carry is built here, so quoting has one implementation to test.
  */
+import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 
 /** Quotes a value for POSIX sh (and bash): single quotes, with `'` written as `'\''`. */
@@ -10,9 +11,22 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Hex SHA-256 of a text, for content markers and heredoc delimiters. */
+const digests = new Map<string, string>();
+// Node 20.12+: a one-shot hash, a third of createHash's cost on the short texts most scripts are.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+
+/**
+ * Hex SHA-256 of a text, for content markers and heredoc delimiters. Every host gets the same
+ * scripts, so the digests of recent texts are kept (a bounded set: a plan holds a few hundred).
+ */
 export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  let digest = digests.get(text);
+  if (digest === undefined) {
+    digest = oneShot ? oneShot("sha256", text) : createHash("sha256").update(text).digest("hex");
+    if (digests.size >= 1024) digests.clear();
+    digests.set(text, digest);
+  }
+  return digest;
 }
 
 /**
@@ -23,7 +37,8 @@ export function sha256(text: string): string {
 export function writeFileScript(path: string, content: string, mode: string): string {
   const body = content.endsWith("\n") ? content : `${content}\n`;
   const delimiter = `HOMELAB_BACKUP_EOF_${sha256(body).slice(0, 16)}`;
-  if (body.split("\n").includes(delimiter)) throw new Error(`content for ${path} contains its own heredoc delimiter`);
+  // A line of the body equal to the delimiter; the body ends with a newline.
+  if (`\n${body}`.includes(`\n${delimiter}\n`)) throw new Error(`content for ${path} contains its own heredoc delimiter`);
   const tmp = `${path}.new`;
   return [
     `cat > ${shellQuote(tmp)} <<'${delimiter}'`,

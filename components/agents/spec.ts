@@ -203,6 +203,21 @@ const KINDS: readonly DatabaseKind[] = ["postgresql", "mariadb", "mysql", "mongo
  * the state dir being excluded.
  */
 export function excludeMatches(pattern: string, path: string): boolean {
+  // Every agent is resolved several times (validation, agent, restore test) with the same
+  // excludes: each pattern is compiled and tried once per path.
+  const key = `${pattern}\0${path}`;
+  let matches = excludeResults.get(key);
+  if (matches === undefined) {
+    matches = computeExcludeMatches(pattern, path);
+    if (excludeResults.size >= 4096) excludeResults.clear();
+    excludeResults.set(key, matches);
+  }
+  return matches;
+}
+
+const excludeResults = new Map<string, boolean>();
+
+function computeExcludeMatches(pattern: string, path: string): boolean {
   const candidates: string[] = [];
   const parts = path.split("/");
   for (let i = 2; i <= parts.length; i++) candidates.push(parts.slice(0, i).join("/"));

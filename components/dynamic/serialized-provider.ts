@@ -10,7 +10,7 @@
  * dynamic provider host.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -31,6 +31,22 @@ function sourceFiles(dir: string): string[] {
     });
 }
 
+/**
+ * The Node flags that can change how a source compiles: module hooks. Profiling, inspector and
+ * memory flags do not, and must not make a profiled run serialize again.
+ */
+export function loaderFlags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    const name = arg.split("=")[0] as string;
+    if (!["--import", "--require", "-r", "--loader", "--experimental-loader"].includes(name)) continue;
+    out.push(arg);
+    if (!arg.includes("=") && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+  }
+  return out;
+}
+
 let sourceDigest: string | undefined;
 
 /** One hash of everything the serialized text depends on besides the provider's id. */
@@ -40,7 +56,7 @@ export function sourceVersion(): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     hash.update(`node ${process.version}\nsdk ${(require("@pulumi/pulumi/package.json") as { version: string }).version}\nroot ${ROOT}\n`);
     // The loader compiles the sources (tsx, ts-node): its hooks shape the function text.
-    hash.update(`loaders ${Object.keys(require.extensions).join(",")} ${process.execArgv.join(" ")}\n`);
+    hash.update(`loaders ${Object.keys(require.extensions).join(",")} ${loaderFlags(process.execArgv).join(" ")}\n`);
     const lock = join(ROOT, "package-lock.json");
     if (existsSync(lock)) hash.update(readFileSync(lock));
     for (const file of SOURCE_DIRS.flatMap((d) => sourceFiles(join(ROOT, d)))) {
@@ -82,11 +98,24 @@ export class SerializedProvider {
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, text);
         renameSync(tmp, file);
+        pruneOtherVersions(this.id, file);
       } catch {
         // A read-only checkout still plans; it only pays the serialization again next time.
       }
     }
     return text;
+  }
+}
+
+/**
+ * Drops the texts of earlier source versions of one provider: every edit makes a new version, and
+ * only the current one is ever read again from this checkout.
+ */
+function pruneOtherVersions(id: string, keep: string): void {
+  const pattern = new RegExp(`^${id}-[0-9a-f]{32}\\.js$`);
+  for (const entry of readdirSync(CACHE_DIR)) {
+    const path = join(CACHE_DIR, entry);
+    if (path !== keep && pattern.test(entry)) rmSync(path, { force: true });
   }
 }
 

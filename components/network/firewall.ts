@@ -73,7 +73,9 @@ export function firewallPlan(topology: FlowTopology, flows: readonly Flow[], pre
   const members = new Map<IpSetRole, { name: string; comment: string }[]>();
   for (const h of hosts) {
     const role = ROLE_OF[h.role];
-    members.set(role, [...(members.get(role) ?? []), ...h.addresses.map((a) => ({ name: a, comment: h.name }))]);
+    const list = members.get(role) ?? [];
+    members.set(role, list);
+    for (const a of h.addresses) list.push({ name: a, comment: h.name });
   }
   const setName = (role: IpSetRole) => `${prefix}-${SET_SUFFIX[role]}`;
   const setAddresses = (role: IpSetRole) => normalizeSet((members.get(role) ?? []).map((m) => m.name));

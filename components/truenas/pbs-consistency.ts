@@ -78,8 +78,10 @@ export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
   const days = input.days ?? 366;
   // Jobs that started up to two days earlier may still run into the window.
   const lead = 2;
-  const runs = (job: DatastoreJob): { job: string; start: number; end: number }[] =>
-    starts(job.schedule, from - lead * DAY, days + lead + 1).map((s) => ({ job: job.name, start: s, end: s + job.expectedDurationMinutes * MINUTE }));
+  // `order` is the run's place in the writers list: conflicts at one instant are told in that order.
+  let order = 0;
+  const runs = (job: DatastoreJob): Run[] =>
+    starts(job.schedule, from - lead * DAY, days + lead + 1).map((s) => ({ job: job.name, start: s, end: s + job.expectedDurationMinutes * MINUTE, order: order++ }));
   const backups = input.backups.flatMap(runs);
   const gcs = runs(input.gc);
   const writers = [...backups, ...gcs, ...(input.otherJobs ?? []).flatMap(runs)];
@@ -90,22 +92,67 @@ export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
     else found.set(key, { first: at, count: 1 });
   };
 
-  for (const t of starts(input.snapshot, from, days)) {
-    for (const w of writers) {
-      if (w.start <= t && t < w.end) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
+  // One sweep over time instead of every snapshot against every run (a year of hourly backups is
+  // thousands of runs): the snapshot instants are visited in time order, the runs that have
+  // started are kept while they last, and the findings are then told in the snapshots' own order.
+  const snapshots = starts(input.snapshot, from, days);
+  const visit = snapshots.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t || a.i - b.i);
+  const byStart = (list: Run[]): Run[] => [...list].sort((a, b) => a.start - b.start || a.order - b.order);
+  const writersByStart = byStart(writers);
+  const backupsByStart = byStart(backups);
+  const gcsByStart = byStart(gcs);
+  const during: Run[][] = [];
+  const gcBefore: { gc: Run; lastBackupEnd: number }[][] = [];
+  let active: Run[] = [];
+  let nextWriter = 0;
+  let nextBackup = 0;
+  // The latest end of the backups started by t (still running ones included, as they are reported apart).
+  let lastBackupEnd = Number.NEGATIVE_INFINITY;
+  for (const { t, i } of visit) {
+    while (nextWriter < writersByStart.length && (writersByStart[nextWriter] as Run).start <= t) active.push(writersByStart[nextWriter++] as Run);
+    active = active.filter((w) => w.end > t);
+    during[i] = [...active].sort((a, b) => a.order - b.order);
+    while (nextBackup < backupsByStart.length && (backupsByStart[nextBackup] as Run).start <= t) {
+      lastBackupEnd = Math.max(lastBackupEnd, (backupsByStart[nextBackup] as Run).end);
+      nextBackup++;
     }
-    // A backup still running at t is reported above; GC "since the last backup" only counts after it ended.
-    // A loop, not Math.max(...spread): thousands of runs overflow the call stack.
-    let lastBackupEnd = Number.NEGATIVE_INFINITY;
-    for (const b of backups) if (b.start <= t && b.end > lastBackupEnd) lastBackupEnd = b.end;
-    // With no backup before t there is no "since the last backup" to judge.
-    for (const g of Number.isFinite(lastBackupEnd) ? gcs : []) {
-      if (g.start >= lastBackupEnd && g.start <= t && g.end <= t) {
-        note(`${input.gc.name} at ${hhmm(g.start)} runs between the last backup (done by ${hhmm(lastBackupEnd)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+    // GC "since the last backup" only counts after that backup ended; with none before t there is nothing to judge.
+    const hits: Run[] = [];
+    if (Number.isFinite(lastBackupEnd)) {
+      for (let g = firstAtOrAfter(gcsByStart, lastBackupEnd); g < gcsByStart.length && (gcsByStart[g] as Run).start <= t; g++) {
+        const gc = gcsByStart[g] as Run;
+        if (gc.end <= t) hits.push(gc);
       }
     }
+    gcBefore[i] = hits.sort((a, b) => a.order - b.order).map((gc) => ({ gc, lastBackupEnd }));
   }
+
+  snapshots.forEach((t, i) => {
+    for (const w of during[i] ?? []) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
+    for (const { gc, lastBackupEnd: done } of gcBefore[i] ?? []) {
+      note(`${input.gc.name} at ${hhmm(gc.start)} runs between the last backup (done by ${hhmm(done)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+    }
+  });
   return [...found.entries()].map(([text, { first, count }]) => `${text}, first on ${date(first)}${count > 1 ? ` (${count} times in ${days} days)` : ""}`);
+}
+
+interface Run {
+  job: string;
+  start: number;
+  end: number;
+  order: number;
+}
+
+/** Index of the first run starting at or after `at` in runs sorted by start. */
+function firstAtOrAfter(runs: readonly Run[], at: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((runs[mid] as Run).start < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

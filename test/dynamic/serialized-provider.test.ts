@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CACHE_DIR, DynamicResource, SerializedProvider, sourceVersion } from "../../components/dynamic/serialized-provider";
+import { CACHE_DIR, DynamicResource, SerializedProvider, loaderFlags, sourceVersion } from "../../components/dynamic/serialized-provider";
 import { startMocks, settle } from "../network/harness";
 
 const ID = `test-provider-${process.pid}`;
@@ -30,6 +30,24 @@ describe("dynamic providers serialized once per source version", () => {
     assert.match(await new SerializedProvider(ID, provider).serialized(), /\/\/ marker$/);
   });
 
+  test("writing a new version drops the provider's earlier versions, and no other provider's", async () => {
+    const stale = join(CACHE_DIR, `${ID}-${"0".repeat(32)}.js`);
+    const other = join(CACHE_DIR, `${ID}x-${"0".repeat(32)}.js`);
+    writeFileSync(stale, "earlier version");
+    writeFileSync(other, "another provider");
+    const current = readFileSync(cacheFile, "utf8");
+    rmSync(cacheFile);
+    try {
+      await new SerializedProvider(ID, provider).serialized();
+      assert.ok(existsSync(cacheFile), "the current version is written");
+      assert.ok(!existsSync(stale), "the earlier version is gone");
+      assert.ok(existsSync(other), "another provider's text stays");
+    } finally {
+      rmSync(other, { force: true });
+      writeFileSync(cacheFile, current);
+    }
+  });
+
   test("the cache can be switched off", async () => {
     process.env["HOMELAB_BACKUP_PROVIDER_CACHE"] = "off";
     try {
@@ -42,6 +60,14 @@ describe("dynamic providers serialized once per source version", () => {
   test("the version covers the lock file and every component and config source", () => {
     assert.match(sourceVersion(), /^[0-9a-f]{32}$/);
     assert.throws(() => new SerializedProvider("Bad Id", provider), /provider id "Bad Id" is invalid/);
+  });
+
+  test("only module-hook flags enter the version: a profiled or inspected run reuses the cache", () => {
+    assert.deepEqual(
+      loaderFlags(["--import", "tsx", "--cpu-prof", "--cpu-prof-dir=/tmp/p", "--max-old-space-size=4096", "-r", "ts-node/register", "--loader=x.mjs", "--inspect"]),
+      ["--import", "tsx", "-r", "ts-node/register", "--loader=x.mjs"],
+    );
+    assert.deepEqual(loaderFlags(["--require=./hook.js", "--enable-source-maps"]), ["--require=./hook.js"]);
   });
 
   test("a dynamic resource registers as dynamic.Resource does, with the cached text", async () => {

@@ -1,10 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import fc from "fast-check";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCalendarEvent as cal } from "../../config/calendar";
+import { firesOnDay, minutesOfDay, parseCalendarEvent as cal, type CalendarEvent } from "../../config/calendar";
 import { snapshotTimingProblems, sourceRetentionProblem, type DatastoreJob } from "../../components/truenas/pbs-consistency";
 import { authorizedKeyLine, sourceSnapshotUnits } from "../../components/truenas/source-snapshots";
 
@@ -15,7 +16,61 @@ const GC = job("gc", "*-*-* 05:30", 30);
 const PRUNE = job("prune", "*-*-* 05:00", 10);
 const check = (snapshot: string, backups = BACKUPS): string[] => snapshotTimingProblems({ snapshot: cal(snapshot), backups, gc: GC, otherJobs: [PRUNE] });
 
+/** The check as first written: every snapshot against every run. The sweep must say the same. */
+function naiveProblems(snapshot: CalendarEvent, backups: DatastoreJob[], gc: DatastoreJob, otherJobs: DatastoreJob[], days: number): string[] {
+  const MINUTE = 60_000;
+  const DAY = 86_400_000;
+  const from = Date.UTC(2024, 0, 1);
+  const starts = (event: CalendarEvent, at: number, n: number): number[] => {
+    const out: number[] = [];
+    for (let d = 0; d < n; d++) {
+      const day = at + d * DAY;
+      if (firesOnDay(event, new Date(day))) for (const t of minutesOfDay(event)) out.push(day + t * MINUTE);
+    }
+    return out;
+  };
+  const runs = (j: DatastoreJob) => starts(j.schedule, from - 2 * DAY, days + 3).map((s) => ({ job: j.name, start: s, end: s + j.expectedDurationMinutes * MINUTE }));
+  const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+  const b = backups.flatMap(runs);
+  const g = runs(gc);
+  const writers = [...b, ...g, ...otherJobs.flatMap(runs)];
+  const found = new Map<string, { first: number; count: number }>();
+  const note = (key: string, at: number) => {
+    const seen = found.get(key);
+    if (seen) seen.count++;
+    else found.set(key, { first: at, count: 1 });
+  };
+  for (const t of starts(snapshot, from, days)) {
+    for (const w of writers) if (w.start <= t && t < w.end) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
+    let last = Number.NEGATIVE_INFINITY;
+    for (const x of b) if (x.start <= t && x.end > last) last = x.end;
+    for (const x of Number.isFinite(last) ? g : []) {
+      if (x.start >= last && x.start <= t && x.end <= t) note(`${gc.name} at ${hhmm(x.start)} runs between the last backup (done by ${hhmm(last)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+    }
+  }
+  return [...found.entries()].map(([text, { first, count }]) => `${text}, first on ${new Date(first).toISOString().slice(0, 10)}${count > 1 ? ` (${count} times in ${days} days)` : ""}`);
+}
+
 describe("PBS-consistent snapshot time", () => {
+  test("the sweep finds exactly what checking every snapshot against every run finds", () => {
+    const hours = fc.uniqueArray(fc.integer({ min: 0, max: 23 }), { minLength: 1, maxLength: 4 }).map((h) => h.map((x) => String(x).padStart(2, "0")).join(","));
+    const minutes = fc.constantFrom("00", "15", "30", "45", "00,30", "05,35");
+    const days = fc.constantFrom("*-*-*", "Sun *-*-*", "Mon..Fri *-*-*", "Sun *-*-01..07", "*-*-01", "Sat,Sun *-*-*");
+    const event = fc.tuple(days, hours, minutes).map(([d, h, m]) => `${d} ${h}:${m}`);
+        // Quarter-hour durations make runs end exactly at a snapshot: the boundaries get exercised.
+    const duration = fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 40 }).map((q) => q * 15));
+    const jobArb = (name: string) => fc.tuple(event, duration).map(([e, m]) => job(name, e, m));
+    fc.assert(
+      fc.property(event, fc.array(jobArb("backup"), { minLength: 0, maxLength: 3 }), jobArb("gc"), fc.array(jobArb("prune"), { maxLength: 2 }), fc.integer({ min: 1, max: 40 }), (snap, backups, gc, others, n) => {
+        const named = backups.map((b, i) => ({ ...b, name: `backup${i}` }));
+        const got = snapshotTimingProblems({ snapshot: cal(snap), backups: named, gc, otherJobs: others, days: n });
+        assert.deepEqual(got, naiveProblems(cal(snap), named, gc, others, n));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+
   test("05:15 falls after every backup and prune and before GC", () => {
     assert.deepEqual(check("*-*-* 05:15"), []);
   });
