@@ -77,6 +77,8 @@ export class Notifier extends pulumi.ComponentResource {
       .apply((values) => renderNotifyEnv(args.targets, Object.fromEntries(secretNames.map((n, i) => [n, values[i] as string]))));
 
     this.deployed = {};
+    // One list for every host, so its deploy body is built once.
+    const files = [{ path: layout.scriptPath, mode: "0755", content: script }];
     for (const host of args.hosts) {
       const connection = sshConnection(host.connection);
       const root = (s: string) => rootStep(host.connection, s);
@@ -90,7 +92,7 @@ export class Notifier extends pulumi.ComponentResource {
         `${name}-${host.name}-deploy`,
         {
           connection,
-          create: root(deployFilesScript(`homelab-backup-notify on ${host.name}`, [{ path: layout.scriptPath, mode: "0755", content: script }])),
+          create: root(deployFilesScript(`homelab-backup-notify on ${host.name}`, files)),
           // No triggers: a changed script is an update (create runs again), not a replacement.
           delete: root(`set -eu\nrm -f ${shellQuote(layout.scriptPath)}`),
         },

@@ -6,10 +6,10 @@
 import { sha256, shellQuote, writeFileScript } from "../agents/shell";
 
 export interface HostFile {
-  path: string;
+  readonly path: string;
   /** Octal, as chmod takes it. */
-  mode: string;
-  content: string;
+  readonly mode: string;
+  readonly content: string;
 }
 
 /** Installs the Debian packages whose commands are missing, and nothing else. */
@@ -49,15 +49,33 @@ export function removeSecretsScript(path: string): string {
  * Writes the files with their modes, then runs `after` (daemon-reload, enabling timers). A hash
  * of everything written heads the script, so the plan shows at a glance whether a host changed.
  */
-export function deployFilesScript(label: string, files: HostFile[], after: string[] = []): string {
+export function deployFilesScript(label: string, files: readonly HostFile[], after: readonly string[] = []): string {
+  const { hash, body } = deployFilesBody(files, after);
+  return `# ${label}, content ${hash.slice(0, 16)}\n${body}`;
+}
+
+/**
+ * The same files go to every node (a hook with an entry point per service, on twenty nodes):
+ * the body is built once per list of files (lists are built once and never changed) and reused.
+ */
+const bodies = new WeakMap<readonly HostFile[], Map<string, { hash: string; body: string }>>();
+
+function deployFilesBody(files: readonly HostFile[], after: readonly string[]): { hash: string; body: string } {
+  const byAfter = bodies.get(files) ?? new Map<string, { hash: string; body: string }>();
+  bodies.set(files, byAfter);
+  const key = after.join("\0");
+  const known = byAfter.get(key);
+  if (known) return known;
   const hash = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join("\0"));
   const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]+$/, "")))];
-  return [
-    `# ${label}, content ${hash.slice(0, 16)}`,
+  const body = [
     "set -eu",
     "umask 022",
     ...dirs.map((d) => `install -d ${shellQuote(d)}`),
     ...files.map((f) => writeFileScript(f.path, f.content, f.mode)),
     ...after,
   ].join("\n");
+  const built = { hash, body };
+  byAfter.set(key, built);
+  return built;
 }
