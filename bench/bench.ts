@@ -4,15 +4,16 @@
  * noisy).
  *   npm run bench                      default sizes, each measured three times
  *   npm run bench -- 10x1 500x5        chosen sizes (services x nodes)
+ *   npm run bench -- stack:homelab     a stack's own config (Pulumi.homelab.yaml)
  *   npm run bench -- --runs 5 100x5    more runs per size (the median is printed)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { textTable } from "../plan/render/table";
 
-const DEFAULT_SIZES = ["10x1", "100x5", "500x20", "2000x20"];
+const DEFAULT_SIZES = ["stack:homelab", "10x1", "100x5", "500x20", "2000x20"];
 
 function child(args: string[]): Record<string, number | string> {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "child.ts"), ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -21,6 +22,11 @@ function child(args: string[]): Record<string, number | string> {
 }
 
 type Measure = Record<string, number | string>;
+
+/** `stack:homelab` is the project's Pulumi.homelab.yaml. */
+function stackFile(size: string): string {
+  return resolve(__dirname, "..", `Pulumi.${size.slice("stack:".length)}.yaml`);
+}
 
 /** The run whose `key` is the median of the runs. */
 function median(runs: Measure[], key: string): Measure {
@@ -35,8 +41,8 @@ function parseArgs(argv: string[]): { sizes: string[]; runs: number } {
     if (arg === "--runs") {
       runs = Number(argv[++i]);
       if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${argv[i]} is invalid; expected a whole number of at least 1`);
-    } else if (/^\d+x\d+$/.test(arg)) sizes.push(arg);
-    else throw new Error(`argument ${arg} is invalid; expected a size such as 500x20 (services x nodes) or --runs N`);
+    } else if (/^\d+x\d+$/.test(arg) || /^stack:[A-Za-z0-9_.-]+$/.test(arg)) sizes.push(arg);
+    else throw new Error(`argument ${arg} is invalid; expected a size such as 500x20 (services x nodes), stack:<name>, or --runs N`);
   }
   return { sizes: sizes.length ? sizes : DEFAULT_SIZES, runs };
 }
@@ -53,19 +59,28 @@ function main() {
   const dir = mkdtempSync(join(tmpdir(), "bench-"));
   const rows: string[][] = [];
   let previous: { services: number; ms: number } | undefined;
-  // One small unmeasured run lists the resource types, so every measured run loads their SDK
-  // modules before its clock starts, as the baseline does.
+  // Unmeasured runs first: one small size and each stack. They list the resource types, so every
+  // measured run loads their SDK modules before its clock starts, as the baseline does; and they
+  // serialize any dynamic provider whose text is not cached yet for these sources.
   const warm = join(dir, "warm.json");
-  child(["library", "10", "1", warm]);
+  const warmPrograms = ["10x1", ...sizes.filter((s) => s.startsWith("stack:")).map(stackFile)];
+  const warmTypes = warmPrograms.flatMap((program, i) => {
+    const file = join(dir, `warm-${i}.json`);
+    child(["library", program, file]);
+    return JSON.parse(readFileSync(file, "utf8")) as unknown[];
+  });
+  writeFileSync(warm, JSON.stringify(warmTypes));
   for (const size of sizes) {
-    const [services, nodes] = size.split("x").map(Number) as [number, number];
-    const types = join(dir, `${size}.json`);
+    const stack = size.startsWith("stack:") ? size.slice("stack:".length) : undefined;
+    // A stack row plans the project's own stack file; it stands apart from the growth series.
+    const program = stack ? stackFile(size) : size;
+    const types = join(dir, `${size.replace(":", "-")}.json`);
     // Interleaved, so a slow spell of a shared machine hits all three alike; medians are printed.
     const libRuns: Measure[] = [];
     const sdkRuns: Measure[] = [];
     const bareRuns: Measure[] = [];
     for (let run = 0; run < runs; run++) {
-      libRuns.push(child(["library", String(services), String(nodes), types, warm]));
+      libRuns.push(child(["library", program, types, warm]));
       sdkRuns.push(child(["baseline", types, "sdk"]));
       bareRuns.push(child(["baseline", types, "bare"]));
     }
@@ -75,10 +90,14 @@ function main() {
     const libMs = Number(lib["programMs"]);
     const ratio = libMs / Math.max(1, Number(sdk["totalMs"]));
     const bareRatio = libMs / Math.max(1, Number(bare["totalMs"]));
-    const growth = previous ? ((libMs / previous.ms) / (services / previous.services)).toFixed(2) : "·";
-    previous = { services, ms: libMs };
+    const services = Number(lib["services"]);
+    let growth = "·";
+    if (!stack) {
+      if (previous) growth = ((libMs / previous.ms) / (services / previous.services)).toFixed(2);
+      previous = { services, ms: libMs };
+    }
     rows.push([
-      `${services}`, `${nodes}`, String(lib["resources"]), String(lib["dataClasses"]),
+      stack ? `${stack} stack` : size, `${services}`, `${lib["nodes"]}`, String(lib["resources"]), String(lib["dataClasses"]),
       `${lib["importMs"]}`, `${libMs}`, `${sdk["totalMs"]}`, ratio.toFixed(2), `${bare["totalMs"]}`, bareRatio.toFixed(2),
       `${lib["analysisMs"]}`, `${((Number(lib["analysisMs"]) / libMs) * 100).toFixed(0)}%`,
       growth, `${lib["maxRssMb"]}`, `${sdk["maxRssMb"]}`,
@@ -87,7 +106,7 @@ function main() {
   }
   process.stdout.write(
     textTable(
-      ["SERVICES", "NODES", "RESOURCES", "CLASSES", "IMPORT ms", "PROGRAM ms", "SDK ms", "RATIO", "BARE ms", "BARE RATIO", "MODEL+POLICY+TEXT ms", "OF PROGRAM", "GROWTH/LINEAR", "PEAK MB", "BASE PEAK MB"],
+      ["PROGRAM", "SERVICES", "NODES", "RESOURCES", "CLASSES", "IMPORT ms", "PROGRAM ms", "SDK ms", "RATIO", "BARE ms", "BARE RATIO", "MODEL+POLICY+TEXT ms", "OF PROGRAM", "GROWTH/LINEAR", "PEAK MB", "BASE PEAK MB"],
       rows,
     ) + "\n",
   );

@@ -1,20 +1,23 @@
 /**
  * One bench measurement in its own process (the mock runtime is a per-process singleton):
- *   library  <services> <nodes> <typesFile> [<warmTypesFile>]
- *                                            the real program, then model, policies and rendering
+ *   library  <size|stackFile> <typesFile> [<warmTypesFile>]
+ *                                            the real program (a synthetic <services>x<nodes>, or
+ *                                            a stack file), then model, policies and rendering
  *   baseline <typesFile> bare                the same custom resources as plain `CustomResource`s
  *   baseline <typesFile> sdk                 the same custom resources through their SDK classes
  * Prints one JSON line.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildDocument } from "../plan/document";
 import { recordProgram } from "../plan/record";
 import { renderText } from "../plan/render/text";
 import { parseStrategy } from "../config/validate";
 import { withPlaceholderSecrets } from "../plan/placeholders";
+import { readStackFile } from "../plan/stack-file";
+import { validateStackFile } from "../plan/failure";
 import { asPulumiConfig, syntheticConfig } from "./generate";
 import { sdkClassFor } from "./sdk-classes";
 
@@ -58,11 +61,25 @@ function rssMb(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-async function library(services: number, nodes: number, typesFile: string, warmTypesFile?: string) {
-  const raw = syntheticConfig({ services, nodes });
-  const parsed = parseStrategy(raw);
-  if (!parsed.ok) throw new Error(`synthetic config is invalid: ${parsed.problems[0]?.path}: ${parsed.problems[0]?.message}`);
-  const { config, secretKeys } = withPlaceholderSecrets(parsed.strategy, asPulumiConfig(raw), []);
+/** The program's input: a synthetic size, or a stack file as `npm run plan` reads it. */
+function programInput(what: string): { label: string; services: number; nodes: number; config: Record<string, string>; secretKeys: string[] } {
+  const size = /^(\d+)x(\d+)$/.exec(what);
+  if (size) {
+    const services = Number(size[1]);
+    const nodes = Number(size[2]);
+    const raw = syntheticConfig({ services, nodes });
+    const parsed = parseStrategy(raw);
+    if (!parsed.ok) throw new Error(`synthetic config is invalid: ${parsed.problems[0]?.path}: ${parsed.problems[0]?.message}`);
+    return { label: what, services, nodes, ...withPlaceholderSecrets(parsed.strategy, asPulumiConfig(raw), []) };
+  }
+  const file = readStackFile(what);
+  const strategy = validateStackFile(file);
+  const { config, secretKeys } = withPlaceholderSecrets(strategy, file.config, file.secretKeys);
+  return { label: basename(what).replace(/^Pulumi\.|\.yaml$/g, ""), services: strategy.services.length, nodes: strategy.hosts.pve.nodes.length, config, secretKeys };
+}
+
+async function library(what: string, typesFile: string, warmTypesFile?: string) {
+  const { label, services, nodes, config, secretKeys } = programInput(what);
   // Module loading is a fixed start-up cost, measured apart so the ratio compares registration.
   const tImport = performance.now();
   await import("../stacks/program");
@@ -74,7 +91,7 @@ async function library(services: number, nodes: number, typesFile: string, warmT
   const t0 = performance.now();
   const recording = await recordProgram({ project: "homelab-backup", stack: "bench", config, secretKeys, keepProviderText: true }, async () => (await import("../stacks/program")).runProgram);
   const t1 = performance.now();
-  await profiler?.stop(`library-${services}x${nodes}`);
+  await profiler?.stop(`library-${label}`);
   const doc = buildDocument({ stack: "bench", stackFile: "synthetic", resources: recording.resources, outputs: recording.outputs, notes: [] });
   const text = renderText(doc);
   const t2 = performance.now();
@@ -128,7 +145,7 @@ async function baseline(typesFile: string, flavor: string) {
 
 async function main() {
   const [mode, ...args] = process.argv.slice(2);
-  const result = mode === "library" ? await library(Number(args[0]), Number(args[1]), args[2] as string, args[3]) : await baseline(args[0] as string, args[1] ?? "bare");
+  const result = mode === "library" ? await library(args[0] as string, args[1] as string, args[2]) : await baseline(args[0] as string, args[1] ?? "bare");
   process.stdout.write(JSON.stringify(result) + "\n");
   process.exit(0);
 }
