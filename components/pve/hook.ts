@@ -19,7 +19,6 @@ import {
   jobScriptPath,
   renderHookEnv,
   renderHookScript,
-  renderJobEntry,
   resolveBackupHookSpec,
   type BackupHookLayout,
   type BackupHookSpec,
@@ -43,12 +42,40 @@ export interface BackupHookArgs extends BackupHookSpec {
   pbsTokenSecret: pulumi.Input<string>;
 }
 
-/** What the deploy step writes on every node. */
+/** The file the deploy step writes on every node: the shared hook. */
 export function hookFiles(spec: ResolvedBackupHookSpec, layout: BackupHookLayout = DEFAULT_HOOK_LAYOUT): HostFile[] {
+  return [{ path: layout.scriptPath, mode: "0755", content: renderHookScript(spec, layout) }];
+}
+
+/**
+ * Writes each job's entry point (exactly `renderJobEntry`) from one list of job names, in a loop on
+ * the node. A heredoc per job made the deploy step a megabyte per node at 2,000 services, kept in
+ * the state and carried by every plan; the list is a few bytes a job. Job names are checked
+ * (`[a-z0-9_-]`), so they need no quoting and cannot end the list early.
+ */
+export function jobEntriesScript(jobs: readonly string[], layout: BackupHookLayout = DEFAULT_HOOK_LAYOUT): string {
+  const dir = shellQuote(layout.jobDir);
+  // The entry's text around the job name, split where renderJobEntry puts the name.
+  const comment = ['# vzdump hook of the homelab-backup job "', '"; written by Pulumi. Set as the job\'s script.'];
+  const exec = [`exec ${shellQuote(layout.scriptPath)} --job `, ' "$@"'];
   return [
-    { path: layout.scriptPath, mode: "0755", content: renderHookScript(spec, layout) },
-    ...spec.jobs.map((j) => ({ path: jobScriptPath(j.name, layout), mode: "0755", content: renderJobEntry(j.name, layout) })),
-  ];
+    `install -d ${dir}`,
+    "while IFS= read -r job; do",
+    `  { printf '%s\\n' '#!/bin/sh'; printf '%s%s%s\\n' ${shellQuote(comment[0] as string)} "$job" ${shellQuote(comment[1] as string)}; printf '%s%s%s\\n' ${shellQuote(exec[0] as string)} "$job" ${shellQuote(exec[1] as string)}; } > ${dir}/"$job.new"`,
+    `  chmod 0755 ${dir}/"$job.new"`,
+    `  mv -f ${dir}/"$job.new" ${dir}/"$job"`,
+    "done <<'HOMELAB_BACKUP_JOBS'",
+    ...jobs,
+    "HOMELAB_BACKUP_JOBS",
+  ].join("\n");
+}
+
+/** The deploy step of a node, labelled for it: the hook, then every job's entry point. */
+export function hookDeployScript(spec: ResolvedBackupHookSpec, layout: BackupHookLayout = DEFAULT_HOOK_LAYOUT): (label: string) => string {
+  // Built once; every node gets the same files.
+  const files = hookFiles(spec, layout);
+  const after = [jobEntriesScript(spec.jobs.map((j) => j.name), layout)];
+  return (label) => deployFilesScript(label, files, after);
 }
 
 /** Removing the hook leaves a pass-through stub: vzdump refuses to run a job whose hook is missing. */
@@ -76,10 +103,10 @@ export class BackupHook extends pulumi.ComponentResource {
     const layout = DEFAULT_HOOK_LAYOUT;
     this.scriptPath = layout.scriptPath;
     this.jobScripts = Object.fromEntries(spec.jobs.map((j) => [j.name, jobScriptPath(j.name, layout)]));
-    const files = hookFiles(spec, layout);
     const env = pulumi.output(args.pbsTokenSecret).apply(renderHookEnv);
 
     this.deployed = {};
+    const deployScript = hookDeployScript(spec, layout);
     for (const node of args.nodes) {
       const connection = sshConnection(node.connection);
       const root = (s: string) => rootStep(node.connection, s);
@@ -97,7 +124,7 @@ export class BackupHook extends pulumi.ComponentResource {
         `${name}-${node.name}-deploy`,
         {
           connection,
-          create: root(deployFilesScript(`homelab-backup vzdump hook on ${node.name}`, files)),
+          create: root(deployScript(`homelab-backup vzdump hook on ${node.name}`)),
           // No triggers: a changed hook is an update (create runs again), not a replacement.
           delete: root(hookRemoveScript(layout)),
         },

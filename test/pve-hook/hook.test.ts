@@ -13,13 +13,14 @@ import { PbsTestServer } from "../fixtures/pbs-server";
 import {
   HOOK_STUB,
   jobScriptPath,
+  renderJobEntry,
   renderHookEnv,
   resolveBackupHookSpec,
   type BackupHookLayout,
   type BackupHookSpec,
 } from "../../components/pve/hook-script";
-import { hookFiles, hookRemoveScript } from "../../components/pve/hook";
-import { deployFilesScript, secretsFileScript } from "../../components/monitoring/remote-steps";
+import { hookDeployScript, hookRemoveScript, jobEntriesScript } from "../../components/pve/hook";
+import { secretsFileScript } from "../../components/monitoring/remote-steps";
 import { COMMON_SH, PBS_API_SH } from "../../components/monitoring/shell-lib";
 import { FakeNotify, Receiver, SCRIPT_TOOLS, closedPort, failEachTestWithout, removeTempDirs, run, scriptEnv, tempDir } from "../monitoring/helpers";
 
@@ -43,7 +44,7 @@ function spec(extra: Partial<BackupHookSpec> = {}): BackupHookSpec {
 
 /** Deploys the hook as the deploy step does, into the temp layout. */
 async function deploy(s: BackupHookSpec = spec()): Promise<void> {
-  const r = await run("sh", ["-c", deployFilesScript("test", hookFiles(resolveBackupHookSpec(s), layout))]);
+  const r = await run("sh", ["-c", hookDeployScript(resolveBackupHookSpec(s), layout)("test")]);
   assert.equal(r.code, 0, r.stderr);
   const secrets = await run("sh", ["-c", secretsFileScript(layout.envFile)], { input: renderHookEnv(pbs.tokenSecret) });
   assert.equal(secrets.code, 0, secrets.stderr);
@@ -59,6 +60,29 @@ function datastore(name: string, config: Record<string, string> = {}, usage = { 
   pbs.state.datastores.set(name, { name, path: `/backup/${name}`, ...config });
   pbs.setUsage(name, usage);
 }
+
+describe("job entry points", () => {
+  after(() => removeTempDirs());
+
+  it("the deploy loop writes each job's entry point exactly as renderJobEntry renders it, executable", async () => {
+    const root = tempDir("entries");
+    const at: BackupHookLayout = { scriptPath: join(root, "lib", "it's the hook"), jobDir: join(root, "lib", "hook.d"), envFile: join(root, "env"), stateDir: join(root, "run"), notify: "/bin/true" };
+    const jobs = ["database-vms", "file_server", "a1"];
+    const r = await run("sh", ["-c", jobEntriesScript(jobs, at)]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const name of jobs) {
+      assert.equal(readFileSync(jobScriptPath(name, at), "utf8"), renderJobEntry(name, at));
+      assert.equal(statSync(jobScriptPath(name, at)).mode & 0o777, 0o755);
+    }
+    assert.ok(!existsSync(join(at.jobDir, "database-vms.new")), "no temp file is left");
+  });
+
+  it("each job adds a line to the deploy step, not a file's worth of script", () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `service-${i}`);
+    const perJob = (jobEntriesScript(names(2003)).length - jobEntriesScript(names(3)).length) / 2000;
+    assert.ok(perJob < 16, `${perJob.toFixed(1)} characters per job`);
+  });
+});
 
 describe("vzdump hook against the PBS API test server", { timeout: 30_000 }, () => {
   const ready = failEachTestWithout(SCRIPT_TOOLS);
