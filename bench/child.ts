@@ -12,7 +12,7 @@ import { Session } from "node:inspector";
 import { basename, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildDocument } from "../plan/document";
-import { recordProgram } from "../plan/record";
+import { computedState, recordProgram } from "../plan/record";
 import { renderText } from "../plan/render/text";
 import { parseStrategy } from "../config/validate";
 import { withPlaceholderSecrets } from "../plan/placeholders";
@@ -124,7 +124,8 @@ async function baseline(typesFile: string, flavor: string) {
     return cls ? (name, inputs) => new cls(name, inputs) : (name, inputs) => new Bare(r.type, name, inputs);
   });
   await pulumi.runtime.setMocks(
-    { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => { throw new Error(`unmocked ${a.token}`); } },
+    // The plan's own mock state (plan/record.ts), so both sides send the same answers back.
+    { newResource: (a) => ({ id: `${a.name}-id`, state: computedState(a.type, a.name, a.inputs) }), call: (a) => { throw new Error(`unmocked ${a.token}`); } },
     "homelab-backup",
     "bench",
     true,

@@ -74,7 +74,6 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
     if (other !== undefined) throw new pulumi.RunError(`restore tests of storages ${other} and ${storage} would share the unit ${unit}; expected storage ids that differ in more than case, "_" or "."`);
     units.set(unit, storage);
   }
-  const monthly = new Set(rt.monthlyServices);
   const restoreTests = [...byStorage].map(
     ([storage, services]) =>
       new RestoreTest(
@@ -88,7 +87,7 @@ export function createVerification(parent: pulumi.Resource, strategy: Strategy, 
           productionVmids: production,
           services: restoreTestServicesFromStrategy(services),
           // Config order, as before; a set keeps thousands of services linear.
-          monthlyServices: ((inStorage) => rt.monthlyServices.filter((name) => monthly.has(name) && inStorage.has(name)))(new Set(services.map((s) => s.name))),
+          monthlyServices: ((inStorage) => rt.monthlyServices.filter((name) => inStorage.has(name)))(new Set(services.map((s) => s.name))),
           bootTimeoutSeconds: rt.bootTimeoutMinutes * 60,
           maxBackupAgeHours: Math.ceil(rt.maxBackupAgeMinutes / 60),
           logPath: rt.log,

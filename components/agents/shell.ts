@@ -3,7 +3,6 @@
  * the remote commands carry is built here, so quoting has one implementation to test.
  */
 import * as crypto from "node:crypto";
-import { createHash } from "node:crypto";
 
 /** Quotes a value for POSIX sh (and bash): single quotes, with `'` written as `'\''`. */
 export function shellQuote(value: string): string {
@@ -22,7 +21,7 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string 
 export function sha256(text: string): string {
   let digest = digests.get(text);
   if (digest === undefined) {
-    digest = oneShot ? oneShot("sha256", text) : createHash("sha256").update(text).digest("hex");
+    digest = oneShot ? oneShot("sha256", text) : crypto.createHash("sha256").update(text).digest("hex");
     if (digests.size >= 1024) digests.clear();
     digests.set(text, digest);
   }

@@ -32,19 +32,32 @@ function sourceFiles(dir: string): string[] {
 }
 
 /**
- * The Node flags that can change how a source compiles: module hooks. Profiling, inspector and
- * memory flags do not, and must not make a profiled run serialize again.
+ * The module hooks that compile the sources, as package names: `--import tsx` and the tsx CLI's
+ * `--require …/node_modules/tsx/dist/preflight.cjs --import file:///…/node_modules/tsx/dist/loader.mjs`
+ * are the same compiler, `tsx` (the lock file pins its version), so a plan and the tests share one
+ * cache entry. Profiling, inspector and memory flags change no function text and are left out; a
+ * hook outside node_modules counts as its path.
  */
 export function loaderFlags(execArgv: readonly string[]): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i] as string;
-    const name = arg.split("=")[0] as string;
+    const [name, inline] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
     if (!["--import", "--require", "-r", "--loader", "--experimental-loader"].includes(name)) continue;
-    out.push(arg);
-    if (!arg.includes("=") && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+    const value = inline ?? (i + 1 < execArgv.length ? (execArgv[++i] as string) : "");
+    out.add(loaderIdentity(value));
   }
-  return out;
+  return [...out].sort();
+}
+
+function loaderIdentity(specifier: string): string {
+  const path = specifier.replace(/^file:\/\//, "");
+  const inModules = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  if (inModules) return inModules[1] as string;
+  if (path.startsWith(".") || path.startsWith("/")) return path;
+  // A bare specifier: its package.
+  const parts = path.split("/");
+  return (path.startsWith("@") ? parts.slice(0, 2) : parts.slice(0, 1)).join("/");
 }
 
 let sourceDigest: string | undefined;
@@ -88,7 +101,13 @@ export class SerializedProvider {
   private async load(): Promise<string> {
     const useCache = process.env["HOMELAB_BACKUP_PROVIDER_CACHE"] !== "off";
     const file = join(CACHE_DIR, `${this.id}-${sourceVersion()}.js`);
-    if (useCache && existsSync(file)) return readFileSync(file, "utf8");
+    if (useCache) {
+      try {
+        return readFileSync(file, "utf8");
+      } catch {
+        // Not cached yet, or pruned by another run just now: serialize it again.
+      }
+    }
     const provider = this.provider;
     // allowSecrets off: a provider closure that captured a secret must fail, not be cached.
     const text = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false })).text;
@@ -98,7 +117,7 @@ export class SerializedProvider {
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, text);
         renameSync(tmp, file);
-        pruneOtherVersions(this.id, file);
+        pruneOldVersions(this.id);
       } catch {
         // A read-only checkout still plans; it only pays the serialization again next time.
       }
@@ -107,16 +126,27 @@ export class SerializedProvider {
   }
 }
 
+/** How many versions of one provider's text stay: a plan, the tests and `pulumi preview` may each key their own. */
+const KEPT_VERSIONS = 4;
+
 /**
- * Drops the texts of earlier source versions of one provider: every edit makes a new version, and
- * only the current one is ever read again from this checkout.
+ * Drops the oldest texts of one provider: every edit makes a new version, and a checkout only
+ * reads its recent ones. Several are kept, so environments whose loaders differ (the Pulumi CLI's
+ * ts-node, this project's tsx) do not delete each other's on every run.
  */
-function pruneOtherVersions(id: string, keep: string): void {
+function pruneOldVersions(id: string): void {
   const pattern = new RegExp(`^${id}-[0-9a-f]{32}\\.js$`);
-  for (const entry of readdirSync(CACHE_DIR)) {
-    const path = join(CACHE_DIR, entry);
-    if (path !== keep && pattern.test(entry)) rmSync(path, { force: true });
-  }
+  const versions = readdirSync(CACHE_DIR)
+    .filter((entry) => pattern.test(entry))
+    .flatMap((entry) => {
+      try {
+        return [{ path: join(CACHE_DIR, entry), written: statSync(join(CACHE_DIR, entry)).mtimeMs }];
+      } catch {
+        return []; // removed meanwhile by another run
+      }
+    })
+    .sort((a, b) => b.written - a.written);
+  for (const old of versions.slice(KEPT_VERSIONS)) rmSync(old.path, { force: true });
 }
 
 /**

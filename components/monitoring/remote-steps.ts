@@ -46,8 +46,9 @@ export function removeSecretsScript(path: string): string {
 }
 
 /**
- * Writes the files with their modes, then runs `after` (daemon-reload, enabling timers). A hash
- * of everything written heads the script, so the plan shows at a glance whether a host changed.
+ * Writes the files with their modes, then runs `after` (daemon-reload, enabling timers, the hook's
+ * entry points). A hash of the files heads the script, so the plan shows at a glance whether a
+ * host's files changed; what `after` does is in the script itself.
  */
 export function deployFilesScript(label: string, files: readonly HostFile[], after: readonly string[] = []): string {
   const { hash, body } = deployFilesBody(files, after);

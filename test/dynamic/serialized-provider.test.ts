@@ -1,6 +1,6 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CACHE_DIR, DynamicResource, SerializedProvider, loaderFlags, sourceVersion } from "../../components/dynamic/serialized-provider";
@@ -30,20 +30,26 @@ describe("dynamic providers serialized once per source version", () => {
     assert.match(await new SerializedProvider(ID, provider).serialized(), /\/\/ marker$/);
   });
 
-  test("writing a new version drops the provider's earlier versions, and no other provider's", async () => {
-    const stale = join(CACHE_DIR, `${ID}-${"0".repeat(32)}.js`);
+  test("writing a new version keeps the provider's newest versions only, and no other provider's are touched", async () => {
+    // Five earlier versions, oldest first, and another provider's text.
+    const earlier = [1, 2, 3, 4, 5].map((n) => join(CACHE_DIR, `${ID}-${String(n).repeat(32)}.js`));
+    earlier.forEach((path, i) => {
+      writeFileSync(path, "earlier version");
+      const at = new Date(Date.now() - (10 - i) * 60_000);
+      utimesSync(path, at, at);
+    });
     const other = join(CACHE_DIR, `${ID}x-${"0".repeat(32)}.js`);
-    writeFileSync(stale, "earlier version");
     writeFileSync(other, "another provider");
     const current = readFileSync(cacheFile, "utf8");
     rmSync(cacheFile);
     try {
+      // A missing text (never written, or pruned by another run) is serialized again, not an error.
       await new SerializedProvider(ID, provider).serialized();
       assert.ok(existsSync(cacheFile), "the current version is written");
-      assert.ok(!existsSync(stale), "the earlier version is gone");
+      assert.deepEqual(earlier.map((path) => existsSync(path)), [false, false, true, true, true], "the current one and the three newest earlier ones stay");
       assert.ok(existsSync(other), "another provider's text stays");
     } finally {
-      rmSync(other, { force: true });
+      for (const path of [...earlier, other]) rmSync(path, { force: true });
       writeFileSync(cacheFile, current);
     }
   });
@@ -62,12 +68,17 @@ describe("dynamic providers serialized once per source version", () => {
     assert.throws(() => new SerializedProvider("Bad Id", provider), /provider id "Bad Id" is invalid/);
   });
 
-  test("only module-hook flags enter the version: a profiled or inspected run reuses the cache", () => {
+  test("only module hooks enter the version, by package: a profiled run, the tsx CLI and --import tsx share the cache", () => {
     assert.deepEqual(
-      loaderFlags(["--import", "tsx", "--cpu-prof", "--cpu-prof-dir=/tmp/p", "--max-old-space-size=4096", "-r", "ts-node/register", "--loader=x.mjs", "--inspect"]),
-      ["--import", "tsx", "-r", "ts-node/register", "--loader=x.mjs"],
+      loaderFlags(["--import", "tsx", "--cpu-prof", "--cpu-prof-dir=/tmp/p", "--max-old-space-size=4096", "-r", "ts-node/register", "--loader=@scope/hooks/esm", "--inspect"]),
+      ["@scope/hooks", "ts-node", "tsx"],
     );
-    assert.deepEqual(loaderFlags(["--require=./hook.js", "--enable-source-maps"]), ["--require=./hook.js"]);
+    assert.deepEqual(loaderFlags(["--require=./hook.js", "--enable-source-maps"]), ["./hook.js"]);
+    // The tsx CLI and `--import tsx` are one compiler: a plan and the tests share the cache.
+    assert.deepEqual(
+      loaderFlags(["--require", "/work/x/node_modules/tsx/dist/preflight.cjs", "--import", "file:///work/x/node_modules/tsx/dist/loader.mjs"]),
+      loaderFlags(["--import", "tsx"]),
+    );
   });
 
   test("a dynamic resource registers as dynamic.Resource does, with the cached text", async () => {

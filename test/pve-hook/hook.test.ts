@@ -66,7 +66,7 @@ describe("job entry points", () => {
 
   it("the deploy loop writes each job's entry point exactly as renderJobEntry renders it, executable", async () => {
     const root = tempDir("entries");
-    const at: BackupHookLayout = { scriptPath: join(root, "lib", "it's the hook"), jobDir: join(root, "lib", "hook.d"), envFile: join(root, "env"), stateDir: join(root, "run"), notify: "/bin/true" };
+    const at: BackupHookLayout = { scriptPath: join(root, "lib", "it's the hook"), jobDir: join(root, "lib", "it's hook.d"), envFile: join(root, "env"), stateDir: join(root, "run"), notify: "/bin/true" };
     const jobs = ["database-vms", "file_server", "a1"];
     const r = await run("sh", ["-c", jobEntriesScript(jobs, at)]);
     assert.equal(r.code, 0, r.stderr);

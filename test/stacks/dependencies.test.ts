@@ -12,11 +12,13 @@ import { asPulumiConfig, syntheticConfig } from "../../bench/generate";
  */
 describe("dependencies of per-host resources stay on their host", () => {
   let resources: RecordedResource[];
+  let restoreNode: string;
   before(async () => {
     // Five agents, each with a database: five database restore tests.
     const raw = syntheticConfig({ services: 50, nodes: 2 });
     const parsed = parseStrategy(raw);
     if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
+    restoreNode = parsed.strategy.verification.restoreTests.node;
     const { config, secretKeys } = withPlaceholderSecrets(parsed.strategy, asPulumiConfig(raw), []);
     const recording = await recordProgram({ project: "homelab-backup", stack: "deps", config, secretKeys }, async () => (await import("../../stacks/program")).runProgram);
     resources = recording.resources;
@@ -54,7 +56,10 @@ describe("dependencies of per-host resources stay on their host", () => {
     const restoreTests = resources.filter((r) => r.type === "homelab:verify:RestoreTest");
     assert.ok(restoreTests.length > 0);
     for (const t of restoreTests) {
-      assert.ok(t.dependencies.some((d) => /notify-pve\d+-deploy$/.test(d)), `${t.name} waits for the notify command on its node`);
+      const notify = resources.find((r) => r.type === "command:remote:Command" && r.name === `notify-${restoreNode}-deploy`);
+      assert.ok(notify, `the notify deploy step on ${restoreNode}`);
+      assert.ok(t.dependencies.includes(notify.urn), `${t.name} waits for the notify command on its node ${restoreNode}`);
+      assert.ok(!t.dependencies.some((d) => /notify-.*-deploy$/.test(d) && d !== notify.urn), `${t.name} waits for no other host's notify command`);
       assert.ok(!t.dependencies.some((d) => agents.some((a) => within(d, a.urn, index))), `${t.name} must not wait for agents`);
     }
   });
