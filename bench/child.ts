@@ -12,7 +12,7 @@ import { Session } from "node:inspector";
 import { basename, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildDocument } from "../plan/document";
-import { computedState, recordProgram } from "../plan/record";
+import { recordProgram } from "../plan/record";
 import { renderText } from "../plan/render/text";
 import { parseStrategy } from "../config/validate";
 import { withPlaceholderSecrets } from "../plan/placeholders";
@@ -123,23 +123,17 @@ async function baseline(typesFile: string, flavor: string) {
     const cls = flavor === "sdk" ? sdkClassFor(r.type) : undefined;
     return cls ? (name, inputs) => new cls(name, inputs) : (name, inputs) => new Bare(r.type, name, inputs);
   });
-  await pulumi.runtime.setMocks(
-    // The plan's own mock state (plan/record.ts), so both sides send the same answers back.
-    { newResource: (a) => ({ id: `${a.name}-id`, state: computedState(a.type, a.name, a.inputs) }), call: (a) => { throw new Error(`unmocked ${a.token}`); } },
-    "homelab-backup",
-    "bench",
-    true,
-  );
-  // The same runtime settings as the plan's recorder (plan/record.ts): no stack traces captured.
-  process.setSourceMapsEnabled(false);
-  Error.stackTraceLimit = 0;
+  // Through the plan's own recorder, as the library's program is: the same mocks and answers, the
+  // same runtime settings and the same recording of each resource, so the ratio is the library's
+  // own cost and not the harness's.
   const profiler = await startProfiler();
   const t0 = performance.now();
-  const resources = custom.map((r, i) => (construct[i] as (name: string, inputs: pulumi.Inputs) => pulumi.CustomResource)(r.name, r.inputs));
-  await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const recording = await recordProgram({ project: "homelab-backup", stack: "bench", config: {}, secretKeys: [] }, async () => () => {
+    custom.forEach((r, i) => (construct[i] as (name: string, inputs: pulumi.Inputs) => pulumi.CustomResource)(r.name, r.inputs));
+    return {};
+  });
   const t1 = performance.now();
+  if (recording.resources.length !== custom.length) throw new Error(`the baseline registered ${recording.resources.length} resources; expected ${custom.length}`);
   await profiler?.stop(`baseline-${flavor}-${custom.length}`);
   return { mode: "baseline", flavor, resources: custom.length, totalMs: Math.round(t1 - t0), maxRssMb: rssMb() };
 }

@@ -84,7 +84,7 @@ export function redact(value: unknown): { value: unknown; secret: boolean } {
 }
 
 /** Outputs the providers compute, so dependent resources see realistic values. */
-export function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   // A dynamic resource's provider text (tens of kilobytes) is not state anything reads.
   const { __provider: _provider, ...state }: Record<string, unknown> = inputs;
   if (type === "proxmoxve:storage/pbs:Pbs") {
