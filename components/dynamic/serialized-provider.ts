@@ -22,12 +22,13 @@ export const CACHE_DIR = join(ROOT, "node_modules", ".cache", "homelab-backup", 
 
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
+  // Entries with their types: no stat call per file.
+  return readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((entry) => {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) return sourceFiles(path);
-      return /\.(ts|js)$/.test(entry) ? [path] : [];
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return sourceFiles(path);
+      return entry.isFile() && /\.(ts|js)$/.test(entry.name) ? [path] : [];
     });
 }
 

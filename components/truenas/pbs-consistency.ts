@@ -74,17 +74,37 @@ const date = (t: number): string => new Date(t).toISOString().slice(0, 10);
  * an idle gap after the backups and before GC.
  */
 export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
+  // The config is checked at the edge and the component checks its own args: the same question
+  // twice per plan, answered once.
+  const job = (j: DatastoreJob) => `${j.name}\0${j.schedule.source}\0${j.expectedDurationMinutes}`;
+  const key = [input.snapshot.source, input.from?.getTime() ?? "", input.days ?? "", job(input.gc), ...input.backups.map(job), "|", ...(input.otherJobs ?? []).map(job)].join("\n");
+  const known = answers.get(key);
+  if (known) return [...known];
+  const problems = computeSnapshotTimingProblems(input);
+  if (answers.size >= 64) answers.clear();
+  answers.set(key, problems);
+  return [...problems];
+}
+
+const answers = new Map<string, readonly string[]>();
+
+function computeSnapshotTimingProblems(input: SnapshotTimingInput): string[] {
   const from = (input.from ?? new Date(Date.UTC(2024, 0, 1))).getTime();
   const days = input.days ?? 366;
   // Jobs that started up to two days earlier may still run into the window.
   const lead = 2;
-  // `order` is the run's place in the writers list: conflicts at one instant are told in that order.
-  let order = 0;
-  const runs = (job: DatastoreJob): Run[] =>
-    starts(job.schedule, from - lead * DAY, days + lead + 1).map((s) => ({ job: job.name, start: s, end: s + job.expectedDurationMinutes * MINUTE, order: order++ }));
-  const backups = input.backups.flatMap(runs);
-  const gcs = runs(input.gc);
-  const writers = [...backups, ...gcs, ...(input.otherJobs ?? []).flatMap(runs)];
+  // A job's runs are its start times (ascending) and one duration: no object per run, and the runs
+  // around an instant are found by binary search, so a year of hourly backups costs a few
+  // searches per snapshot rather than a scan of every run.
+  const schedule = (job: DatastoreJob): JobRuns => ({
+    name: job.name,
+    starts: starts(job.schedule, from - lead * DAY, days + lead + 1),
+    duration: job.expectedDurationMinutes * MINUTE,
+  });
+  const backups = input.backups.map(schedule);
+  const gc = schedule(input.gc);
+  // Findings at one instant are told in this order: backups, GC, other jobs, each run by start.
+  const writers = [...backups, gc, ...(input.otherJobs ?? []).map(schedule)];
   const found = new Map<string, { first: number; count: number }>();
   const note = (key: string, at: number): void => {
     const seen = found.get(key);
@@ -92,64 +112,59 @@ export function snapshotTimingProblems(input: SnapshotTimingInput): string[] {
     else found.set(key, { first: at, count: 1 });
   };
 
-  // One sweep over time instead of every snapshot against every run (a year of hourly backups is
-  // thousands of runs): the snapshot instants are visited in time order, the runs that have
-  // started are kept while they last, and the findings are then told in the snapshots' own order.
-  const snapshots = starts(input.snapshot, from, days);
-  const visit = snapshots.map((t, i) => ({ t, i })).sort((a, b) => a.t - b.t || a.i - b.i);
-  const byStart = (list: Run[]): Run[] => [...list].sort((a, b) => a.start - b.start || a.order - b.order);
-  const writersByStart = byStart(writers);
-  const backupsByStart = byStart(backups);
-  const gcsByStart = byStart(gcs);
-  const during: Run[][] = [];
-  const gcBefore: { gc: Run; lastBackupEnd: number }[][] = [];
-  let active: Run[] = [];
-  let nextWriter = 0;
-  let nextBackup = 0;
-  // The latest end of the backups started by t (still running ones included, as they are reported apart).
-  let lastBackupEnd = Number.NEGATIVE_INFINITY;
-  for (const { t, i } of visit) {
-    while (nextWriter < writersByStart.length && (writersByStart[nextWriter] as Run).start <= t) active.push(writersByStart[nextWriter++] as Run);
-    active = active.filter((w) => w.end > t);
-    during[i] = [...active].sort((a, b) => a.order - b.order);
-    while (nextBackup < backupsByStart.length && (backupsByStart[nextBackup] as Run).start <= t) {
-      lastBackupEnd = Math.max(lastBackupEnd, (backupsByStart[nextBackup] as Run).end);
-      nextBackup++;
-    }
-    // GC "since the last backup" only counts after that backup ended; with none before t there is nothing to judge.
-    const hits: Run[] = [];
-    if (Number.isFinite(lastBackupEnd)) {
-      for (let g = firstAtOrAfter(gcsByStart, lastBackupEnd); g < gcsByStart.length && (gcsByStart[g] as Run).start <= t; g++) {
-        const gc = gcsByStart[g] as Run;
-        if (gc.end <= t) hits.push(gc);
+  for (const t of starts(input.snapshot, from, days)) {
+    for (const w of writers) {
+      // Running at t: started in (t - duration, t].
+      for (let r = firstAfter(w.starts, t - w.duration); r < w.starts.length && (w.starts[r] as number) <= t; r++) {
+        const start = w.starts[r] as number;
+        note(`the snapshot at ${hhmm(t)} falls while ${w.name} runs (from ${hhmm(start)}, expected until ${hhmm(start + w.duration)})`, t);
       }
     }
-    gcBefore[i] = hits.sort((a, b) => a.order - b.order).map((gc) => ({ gc, lastBackupEnd }));
-  }
-
-  snapshots.forEach((t, i) => {
-    for (const w of during[i] ?? []) note(`the snapshot at ${hhmm(t)} falls while ${w.job} runs (from ${hhmm(w.start)}, expected until ${hhmm(w.end)})`, t);
-    for (const { gc, lastBackupEnd: done } of gcBefore[i] ?? []) {
-      note(`${input.gc.name} at ${hhmm(gc.start)} runs between the last backup (done by ${hhmm(done)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+    // The latest end of the backups started by t (a backup still running at t is reported above):
+    // with one duration per job, that is each job's last start by t.
+    let lastBackupEnd = Number.NEGATIVE_INFINITY;
+    for (const b of backups) {
+      const last = firstAfter(b.starts, t) - 1;
+      if (last >= 0) lastBackupEnd = Math.max(lastBackupEnd, (b.starts[last] as number) + b.duration);
     }
-  });
+    // GC "since the last backup" only counts after that backup ended; with none before t there is nothing to judge.
+    if (!Number.isFinite(lastBackupEnd)) continue;
+    for (let g = firstAtOrAfter(gc.starts, lastBackupEnd); g < gc.starts.length && (gc.starts[g] as number) <= t; g++) {
+      const start = gc.starts[g] as number;
+      if (start + gc.duration <= t) {
+        note(`${input.gc.name} at ${hhmm(start)} runs between the last backup (done by ${hhmm(lastBackupEnd)}) and the snapshot at ${hhmm(t)}; snapshot before GC`, t);
+      }
+    }
+  }
   return [...found.entries()].map(([text, { first, count }]) => `${text}, first on ${date(first)}${count > 1 ? ` (${count} times in ${days} days)` : ""}`);
 }
 
-interface Run {
-  job: string;
-  start: number;
-  end: number;
-  order: number;
+interface JobRuns {
+  name: string;
+  /** Start times, ascending. */
+  starts: number[];
+  duration: number;
 }
 
-/** Index of the first run starting at or after `at` in runs sorted by start. */
-function firstAtOrAfter(runs: readonly Run[], at: number): number {
+/** Index of the first time at or after `at` in ascending times. */
+function firstAtOrAfter(times: readonly number[], at: number): number {
   let lo = 0;
-  let hi = runs.length;
+  let hi = times.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((runs[mid] as Run).start < at) lo = mid + 1;
+    if ((times[mid] as number) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first time after `at` in ascending times. */
+function firstAfter(times: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((times[mid] as number) <= at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
