@@ -15,6 +15,7 @@ import {
   type ResolvedPbsEndpoint,
 } from "./connection";
 import { defaultCheckLayout, type CheckLayout } from "./layout";
+import { DATASTORE_NAME } from "../pbs/fields";
 import { ALERT_SH, checkPrologue, COMMON_SH, PBS_API_SH, TREND_JQ } from "./shell-lib";
 import { formatFingerprint, isSha256Fingerprint } from "../pbs/tls";
 
@@ -70,7 +71,6 @@ export interface ResolvedCapacitySpec {
   timeoutSeconds: number;
 }
 
-const STORE = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
 const POOL = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 /**
@@ -81,7 +81,7 @@ export function resolveCapacitySpec(spec: CapacitySpec, component = "capacity ch
   const problems: string[] = [];
   const pbs = resolvePbsEndpoint("pbs", spec.pbs ?? ({} as PbsApiEndpoint), problems);
   const datastores = spec.datastores ?? [];
-  datastores.forEach((d, i) => STORE.test(d) || problems.push(`datastores[${i}] ${JSON.stringify(d)} is not a datastore name`));
+  datastores.forEach((d, i) => DATASTORE_NAME.test(d) || problems.push(`datastores[${i}] ${JSON.stringify(d)} is not a datastore name`));
   const thresholdPercent = spec.thresholdPercent ?? 80;
   const criticalPercent = spec.criticalPercent ?? 95;
   checkNumber("thresholdPercent", thresholdPercent, 1, 99, problems);

@@ -15,6 +15,7 @@ import {
   type ResolvedPbsEndpoint,
 } from "./connection";
 import { defaultCheckLayout, type CheckLayout } from "./layout";
+import { DATASTORE_NAME, NAMESPACE } from "../pbs/fields";
 import { ALERT_SH, checkPrologue, COMMON_SH, PBS_API_SH } from "./shell-lib";
 
 /** One service of the strategy, as the check needs it. */
@@ -79,8 +80,6 @@ export interface ResolvedFreshnessSpec {
   timeoutSeconds: number;
 }
 
-const STORE = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
-const NS = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,6}$/;
 
 /**
  * Applies defaults and checks everything, reporting all problems at once.
@@ -100,8 +99,8 @@ export function resolveFreshnessSpec(spec: FreshnessSpec, component = "freshness
     checkName(`${at}.name`, s.name, problems);
     if (names.has(s.name)) problems.push(`${at}.name ${JSON.stringify(s.name)} is used twice`);
     names.add(s.name);
-    if (!STORE.test(s.datastore ?? "")) problems.push(`${at}.datastore ${JSON.stringify(s.datastore)} is not a datastore name`);
-    if (s.namespace !== undefined && !NS.test(s.namespace)) problems.push(`${at}.namespace ${JSON.stringify(s.namespace)} is not a namespace path`);
+    if (!DATASTORE_NAME.test(s.datastore ?? "")) problems.push(`${at}.datastore ${JSON.stringify(s.datastore)} is not a datastore name`);
+    if (s.namespace !== undefined && !NAMESPACE.test(s.namespace)) problems.push(`${at}.namespace ${JSON.stringify(s.namespace)} is not a namespace path`);
     // Guests picked by pool or tag must be resolved to ids first: PBS groups backups by id.
     if (!Array.isArray(s.vmids) || s.vmids.length === 0) problems.push(`${at}.vmids is empty; expected the ids of the service's guests`);
     for (const [j, id] of (s.vmids ?? []).entries()) {

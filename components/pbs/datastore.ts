@@ -11,7 +11,7 @@
  *   jobs and the ACLs under `/datastore/<name>` with it, so those resources treat 404 as deleted.
  */
 import { isRecord, type ApiValue } from "./client";
-import { COMMENT, fieldProblem, type FieldTable, type Props } from "./fields";
+import { COMMENT, DATASTORE_NAME, fieldProblem, type FieldTable, type Props } from "./fields";
 import { decodePropertyString, encodePropertyString } from "./property-string";
 import { sectionSpec, type ResourceSpec } from "./provider";
 
@@ -86,7 +86,7 @@ function validateMaintenanceMode(value: unknown): string | undefined {
 export const DATASTORE_FIELDS: FieldTable = {
   name: {
     api: "name", kind: "string", required: true, immutable: true,
-    pattern: /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, expected: "3-32 letters, digits, ., - or _",
+    pattern: DATASTORE_NAME, expected: "3-32 letters, digits, ., - or _",
   },
   path: { api: "path", kind: "string", required: true, immutable: true, maxLength: 4096, pattern: /^\/\S*$/, expected: "an absolute path" },
   comment: COMMENT,

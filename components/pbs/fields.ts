@@ -68,6 +68,8 @@ export interface CheckFailure {
 export const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** A single-line comment, the shape PBS uses everywhere; "" is the same as none. */
 export const COMMENT: FieldSpec = { api: "comment", kind: "string", deletable: true, omitWhen: "", pattern: /^[^\r\n]*$/, expected: "a single line" };
+/** A datastore name: 3 to 32 safe-id characters. */
+export const DATASTORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
 /** A namespace path: up to 7 levels of safe ids separated by `/`, at most 256 characters. */
 export const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,6}$/;
 

@@ -1,5 +1,5 @@
 /** Fields prune and verify jobs share, and the namespace-depth rule PBS applies to both. */
-import { NAMESPACE, SAFE_ID, type CheckFailure, type FieldSpec, type Props } from "./fields";
+import { DATASTORE_NAME, NAMESPACE, SAFE_ID, type CheckFailure, type FieldSpec, type Props } from "./fields";
 
 export const JOB_ID: FieldSpec = {
   api: "id", kind: "string", required: true, immutable: true, minLength: 3, maxLength: 32,
@@ -7,7 +7,7 @@ export const JOB_ID: FieldSpec = {
 };
 export const STORE: FieldSpec = {
   api: "store", kind: "string", required: true,
-  pattern: /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, expected: "a datastore name",
+  pattern: DATASTORE_NAME, expected: "a datastore name",
 };
 export const NS: FieldSpec = {
   api: "ns", kind: "string", deletable: true, omitWhen: "", maxLength: 256,

@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CalendarError, parseCalendarEvent } from "../../config/calendar";
 import type { DatastoreCapacity, DatastoreTuning } from "./datastore";
-import { NAMESPACE, SAFE_ID } from "./fields";
+import { DATASTORE_NAME, NAMESPACE, SAFE_ID } from "./fields";
 import type { PbsConnectionArgs } from "./provider";
 import {
   Acl,
@@ -145,7 +145,6 @@ export interface PbsDatastoreStackArgs {
 /** Job event types PBS reports; both spellings of verification are listed, as PBS versions differ. */
 export const JOB_EVENT_TYPES = "gc,prune,verify,verification,sync";
 
-const STORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
 
 /** Every namespace to create, parents before children. */
 export function expandNamespaces(paths: readonly string[]): string[] {
@@ -178,7 +177,7 @@ export function validatePbsDatastoreStackArgs(args: PbsDatastoreStackArgs): stri
   const push = (p: string | undefined): void => {
     if (p) problems.push(p);
   };
-  if (!STORE_NAME.test(args.name)) push(`name: "${args.name}" is not a datastore name; expected 3-32 letters, digits, ., - or _`);
+  if (!DATASTORE_NAME.test(args.name)) push(`name: "${args.name}" is not a datastore name; expected 3-32 letters, digits, ., - or _`);
   if (!/^\/\S*$/.test(args.path)) push(`path: "${args.path}" is not an absolute path`);
   push(calendarProblem("gcSchedule", args.gcSchedule ?? "*-*-* 05:30"));
 

@@ -22,6 +22,7 @@ import {
 } from "../monitoring/connection";
 import { NOTIFY_COMMAND } from "../monitoring/notify-script";
 import { COMMON_SH, PBS_API_SH } from "../monitoring/shell-lib";
+import { DATASTORE_NAME, NAMESPACE } from "../pbs/fields";
 
 /** One vzdump job (one service) whose runs the hook checks. */
 export interface BackupHookJob {
@@ -93,8 +94,6 @@ export function jobScriptPath(job: string, layout: BackupHookLayout = DEFAULT_HO
 }
 
 const STORAGE_ID = /^[a-z][a-z0-9._-]*$/i;
-const STORE = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
-const NS = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,6}$/;
 
 /**
  * Applies defaults and checks everything, reporting all problems at once.
@@ -113,8 +112,8 @@ export function resolveBackupHookSpec(spec: BackupHookSpec, component = "backup 
     if (names.has(j.name)) problems.push(`${at}.name ${JSON.stringify(j.name)} is used twice`);
     names.add(j.name);
     if (!STORAGE_ID.test(j.storageId ?? "")) problems.push(`${at}.storageId ${JSON.stringify(j.storageId)} is not a PVE storage id`);
-    if (!STORE.test(j.datastore ?? "")) problems.push(`${at}.datastore ${JSON.stringify(j.datastore)} is not a datastore name`);
-    if (j.namespace !== undefined && !NS.test(j.namespace)) problems.push(`${at}.namespace ${JSON.stringify(j.namespace)} is not a namespace path`);
+    if (!DATASTORE_NAME.test(j.datastore ?? "")) problems.push(`${at}.datastore ${JSON.stringify(j.datastore)} is not a datastore name`);
+    if (j.namespace !== undefined && !NAMESPACE.test(j.namespace)) problems.push(`${at}.namespace ${JSON.stringify(j.namespace)} is not a namespace path`);
     // STOREID is all vzdump says: one storage must mean one datastore and namespace.
     const target = `datastore ${j.datastore}${j.namespace ? `, namespace ${j.namespace}` : ""}`;
     const other = storages.get(j.storageId);
