@@ -10,6 +10,7 @@ import { changedShare } from "../components/pbs/capacity";
 import { Acl, ApiToken, User } from "../components/pbs/resources";
 import type { PbsConnectionArgs } from "../components/pbs/provider";
 import { CapacityCheck, FreshnessCheck, Notifier, type NotifyTarget } from "../components/monitoring";
+import { onCalendar } from "../components/agents/systemd";
 import { BackupHook } from "../components/pve/hook";
 import type { PveNotificationTarget } from "../components/pve/notifications-script";
 import { storageIdFor } from "../components/pve/storage-id";
@@ -110,7 +111,8 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
       pbsTokenSecret: checksToken.secret,
       datastores: stores,
       thresholdPercent: strategy.monitoring.capacityThresholdPercent,
-      schedule: strategy.verification.checks.capacity.source,
+      // The project's schedule syntax, as systemd 252 reads it (`*:*/15` becomes `*:0/15`).
+      schedule: onCalendar(strategy.verification.checks.capacity),
       // The NAS pool too, read over its API with a read-only user's key, when config names one.
       ...(nas.monitorUser !== undefined && secrets.truenasMonitorApiKey
         ? {
@@ -139,7 +141,8 @@ export function createMonitoring(parent: pulumi.Resource, strategy: Strategy, se
         rpoMinutes: s.tier.rpoMinutes,
         expectedDurationMinutes: s.expectedDurationMinutes,
       })),
-      schedule: strategy.verification.checks.freshness.source,
+      // The project's schedule syntax, as systemd 252 reads it (`*:*/15` becomes `*:0/15`).
+      schedule: onCalendar(strategy.verification.checks.freshness),
     },
     checkOpts,
   );
