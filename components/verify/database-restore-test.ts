@@ -6,7 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { asRoot, sha256, shellQuote, writeFileScript } from "../agents/shell";
+import { asRoot, shellQuote } from "../agents/shell";
+import { deployFilesScript, type HostFile } from "../monitoring/remote-steps";
 import { absolutePathProblems, DEFAULT_UNIT_DIR, positiveProblems, RestoreTestConfigError, scheduleOnCalendar, type Schedule, type VerifyConnection } from "./common";
 import { databaseRestorePlan, renderDatabaseRestoreScript, type DatabaseRestoreTestScriptOptions } from "./database-restore-script";
 import { renderUnits, type UnitPair } from "./systemd";
@@ -37,8 +38,10 @@ export const DATABASE_RESTORE_DEPLOY_DEFAULTS = {
 };
 
 export interface DatabaseRestoreTestFiles {
-  files: { path: string; mode: string; content: string }[];
+  files: HostFile[];
   units: UnitPair;
+  /** The timer's `OnCalendar=` value. */
+  onCalendar: string;
 }
 
 /** The files the deploy step writes: the script, the service and the timer. @throws RestoreTestConfigError */
@@ -69,6 +72,7 @@ export function databaseRestoreTestFiles(args: Omit<DatabaseRestoreTestArgs, "co
   });
   return {
     units,
+    onCalendar: calendar,
     files: [
       { path: scriptPath, mode: "0700", content: renderDatabaseRestoreScript(args) },
       { path: `${unitDir}/${units.serviceName}`, mode: "0644", content: units.service },
@@ -78,24 +82,13 @@ export function databaseRestoreTestFiles(args: Omit<DatabaseRestoreTestArgs, "co
 }
 
 /** Writes the files and enables the timer; the content hash heads it, as the agent's deploy step does. */
-export function databaseRestoreTestDeployScript(args: Omit<DatabaseRestoreTestArgs, "connection">): string {
-  const { files, units } = databaseRestoreTestFiles(args);
-  const hash = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join("\0"));
-  const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]+$/, "")))];
-  return [
-    `# homelab-backup database restore test of agent ${args.agent.host.name}, content ${hash.slice(0, 16)}`,
-    "set -eu",
-    "umask 022",
-    ...dirs.map((d) => `install -d ${shellQuote(d)}`),
-    ...files.map((f) => writeFileScript(f.path, f.content, f.mode)),
-    "systemctl daemon-reload",
-    `systemctl enable --now ${units.timerName}`,
-  ].join("\n");
+export function databaseRestoreTestDeployScript(args: Omit<DatabaseRestoreTestArgs, "connection">, built: DatabaseRestoreTestFiles = databaseRestoreTestFiles(args)): string {
+  return deployFilesScript(`homelab-backup database restore test of agent ${args.agent.host.name}`, built.files, ["systemctl daemon-reload", `systemctl enable --now ${built.units.timerName}`]);
 }
 
 /** Removing the test stops its schedule; the log stays. */
-export function databaseRestoreTestDisableScript(args: Omit<DatabaseRestoreTestArgs, "connection">): string {
-  const { units } = databaseRestoreTestFiles(args);
+export function databaseRestoreTestDisableScript(args: Omit<DatabaseRestoreTestArgs, "connection">, built: DatabaseRestoreTestFiles = databaseRestoreTestFiles(args)): string {
+  const { units } = built;
   const unitDir = args.unitDir ?? DATABASE_RESTORE_DEPLOY_DEFAULTS.unitDir;
   return ["set -eu", `if [ -e ${shellQuote(`${unitDir}/${units.timerName}`)} ]; then systemctl disable --now ${units.timerName}; fi`].join("\n");
 }
@@ -111,11 +104,11 @@ export class DatabaseRestoreTest extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseRestoreTestArgs, opts?: pulumi.ComponentResourceOptions) {
     const { connection: conn, ...rest } = args;
     // Validates before anything registers: a refused test leaves no half-registered component.
-    const { units } = databaseRestoreTestFiles(rest);
+    const built = databaseRestoreTestFiles(rest);
     super(DATABASE_RESTORE_TEST_TYPE, name, {}, opts);
     const { spec, entries } = databaseRestorePlan(rest);
-    this.onCalendar = /^OnCalendar=(.*)$/m.exec(units.timer)?.[1] ?? "";
-    this.timerUnit = units.timerName;
+    this.onCalendar = built.onCalendar;
+    this.timerUnit = built.units.timerName;
     this.databases = entries.filter((e) => e.test).flatMap((e) => (e.databases.length > 0 ? e.databases.map((d) => `${e.kind}.${d}`) : [`${e.kind}.all`]));
 
     const user = conn.user ?? spec?.host.sshUser ?? "root";
@@ -129,8 +122,8 @@ export class DatabaseRestoreTest extends pulumi.ComponentResource {
       `${name}-deploy`,
       {
         connection,
-        create: asRoot(databaseRestoreTestDeployScript(rest), user),
-        delete: asRoot(databaseRestoreTestDisableScript(rest), user),
+        create: asRoot(databaseRestoreTestDeployScript(rest, built), user),
+        delete: asRoot(databaseRestoreTestDisableScript(rest, built), user),
       },
       { parent: this, deleteBeforeReplace: true },
     );

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { asRoot, sha256, shellQuote, writeFileScript } from "../agents/shell";
+import type { HostFile } from "../monitoring/remote-steps";
 import { absolutePathProblems, DEFAULT_UNIT_DIR, positiveProblems, RestoreTestConfigError, scheduleOnCalendar, type Schedule, type VerifyConnection } from "./common";
 import { renderRestoreTestScript, resolveRestoreTestOptions, restoreTestProblems, type RestoreTestScriptOptions } from "./restore-test-script";
 import { renderUnits, type UnitPair } from "./systemd";
@@ -44,14 +45,18 @@ export const RESTORE_TEST_DEPLOY_DEFAULTS = {
 
 const UNIT = "homelab-backup-restore-test";
 
-export interface RestoreTestFile {
-  path: string;
-  mode: string;
-  content: string;
+/** A file the deploy step writes. */
+export type RestoreTestFile = HostFile;
+
+export interface RestoreTestFiles {
+  files: RestoreTestFile[];
+  units: { weekly: UnitPair; monthly: UnitPair };
+  /** The timers' `OnCalendar=` values. */
+  onCalendar: { weekly: string; monthly: string };
 }
 
 /** The files the deploy step writes on the node: script, then both services and timers. */
-export function restoreTestFiles(args: Omit<RestoreTestArgs, "connection">): { files: RestoreTestFile[]; units: { weekly: UnitPair; monthly: UnitPair } } {
+export function restoreTestFiles(args: Omit<RestoreTestArgs, "connection">): RestoreTestFiles {
   const problems = restoreTestProblems(args);
   const unitName = args.unitName ?? UNIT;
   const scriptPath = args.scriptPath ?? (args.unitName ? `/usr/local/sbin/${unitName}` : RESTORE_TEST_DEPLOY_DEFAULTS.scriptPath);
@@ -87,7 +92,7 @@ export function restoreTestFiles(args: Omit<RestoreTestArgs, "connection">): { f
     files.push({ path: `${unitDir}/${pair.serviceName}`, mode: "0644", content: pair.service });
     files.push({ path: `${unitDir}/${pair.timerName}`, mode: "0644", content: pair.timer });
   }
-  return { files, units };
+  return { files, units, onCalendar: calendars };
 }
 
 /**
@@ -95,8 +100,8 @@ export function restoreTestFiles(args: Omit<RestoreTestArgs, "connection">): { f
  * and enables both timers. The content hash heads it, so the plan shows when the node's test
  * changed.
  */
-export function restoreTestDeployScript(args: Omit<RestoreTestArgs, "connection">): string {
-  const { files, units } = restoreTestFiles(args);
+export function restoreTestDeployScript(args: Omit<RestoreTestArgs, "connection">, built: RestoreTestFiles = restoreTestFiles(args)): string {
+  const { files, units } = built;
   const hash = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join("\0"));
   const bridge = shellQuote(args.isolatedBridge);
   const dirs = [...new Set(files.map((f) => f.path.replace(/\/[^/]+$/, "")))];
@@ -140,10 +145,11 @@ export class RestoreTest extends pulumi.ComponentResource {
   constructor(name: string, args: RestoreTestArgs, opts?: pulumi.ComponentResourceOptions) {
     const { connection: conn, ...rest } = args;
     // Validates everything (range against production ids included) before anything registers.
-    const { units } = restoreTestFiles(rest);
+    const built = restoreTestFiles(rest);
+    const { units } = built;
     super(RESTORE_TEST_TYPE, name, {}, opts);
-    this.weeklyOnCalendar = /^OnCalendar=(.*)$/m.exec(units.weekly.timer)?.[1] ?? "";
-    this.monthlyOnCalendar = /^OnCalendar=(.*)$/m.exec(units.monthly.timer)?.[1] ?? "";
+    this.weeklyOnCalendar = built.onCalendar.weekly;
+    this.monthlyOnCalendar = built.onCalendar.monthly;
     this.timerUnits = [units.weekly.timerName, units.monthly.timerName];
     this.testedServices = rest.services.map((s) => s.service);
     this.monthlyServices = [...(rest.monthlyServices ?? [])];
@@ -154,7 +160,7 @@ export class RestoreTest extends pulumi.ComponentResource {
       `${name}-deploy`,
       {
         connection,
-        create: asRoot(restoreTestDeployScript(rest), user),
+        create: asRoot(restoreTestDeployScript(rest, built), user),
         // No triggers: a changed script is an update (create runs again), not a replacement.
         delete: asRoot(restoreTestDisableScript(rest), user),
       },
