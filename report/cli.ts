@@ -7,7 +7,7 @@
  * `user@realm!name:secret`, HOMELAB_TRUENAS_API_KEY); hosts and fingerprints from the stack file.
  *
  * The restore-test log is read from `--restore-log`, else where the restore tests write it
- * (DEFAULT_RESTORE_LOG); a missing log is "no restore tests recorded", a bad line is listed.
+ * (`verification.restoreTests.log` of the stack); a missing log is "no restore tests recorded", a bad line is listed.
  *
  * Exit codes: 0 written, also when TrueNAS cannot be read (its sections say so, stderr gets one
  * warning line); 1 bad input (arguments, stack config, the PBS token, a PBS fingerprint or token
@@ -29,12 +29,6 @@ import { periodEnding, PERIODS, type Period, type PeriodName } from "./period";
 import { readRestoreLog } from "./restore-log";
 import { readTruenas, type TruenasData } from "./truenas-source";
 
-/**
- * Where the restore tests (components/verify) append their results on the host that runs them;
- * run the report there, or copy the log and pass `--restore-log`.
- */
-export const DEFAULT_RESTORE_LOG = "/var/log/homelab-backup/restore-tests.jsonl";
-
 const USAGE =
   "usage: npm run report -- --stack <name> | --stack-file <path> [--period weekly|monthly] [--out <file>] [--now <ISO time>] [--restore-log <file>] [--truenas-url <wss://host[:port]>]";
 
@@ -43,7 +37,11 @@ export interface ReportOptions {
   period: PeriodName;
   now: Date;
   out?: string;
-  /** @default DEFAULT_RESTORE_LOG */
+  /**
+   * Where the restore tests append their results on the host that runs them; run the report
+   * there, or copy the log and pass `--restore-log`.
+   * @default the stack's `verification.restoreTests.log`
+   */
   restoreLog?: string;
   /** For a TrueNAS API that is not on 443: the stack file holds only its host name. */
   truenasUrl?: string;
@@ -161,7 +159,7 @@ export async function runReport(options: ReportOptions, env: NodeJS.ProcessEnv =
     "missing" in key
       ? { available: false, reason: key.missing }
       : await readTruenas(strategy, { url: truenasUrl, username: nas.apiUser, apiKey: key.apiKey, ...(nas.fingerprint ? { fingerprint: nas.fingerprint } : {}), connectTimeoutMs: 10_000, callTimeoutMs: 30_000 });
-  const restoreLog = readRestoreLog(options.restoreLog ?? DEFAULT_RESTORE_LOG);
+  const restoreLog = readRestoreLog(options.restoreLog ?? strategy.verification.restoreTests.log);
   const report = buildReport(strategy, stack, period, {
     pbs: pbsData,
     truenas,

@@ -2,10 +2,9 @@
  * What the restore reads from the stack file: the validated strategy (same reader and validator
  * as the plan), the PVE storage each service writes to, and which VM ids are production guests.
  */
-import { basename } from "node:path";
 import { formatProblem, parseStrategy, type ConfigProblem } from "../config/validate";
 import { storageIdFor } from "../components/pve/storage-id";
-import { readStackFile, StackFileError } from "../plan/stack-file";
+import { readStackFile, StackFileError, type StackFile } from "../plan/stack-file";
 import type { Service, Strategy } from "../config/strategy";
 import { badValue, UsageError } from "./errors";
 
@@ -15,19 +14,23 @@ export interface Stack {
   readonly strategy: Strategy;
 }
 
-/** The project's keys of a stack file, prefix stripped (secrets are skipped by the validator). */
-export function readProjectKeys(path: string): Record<string, unknown> {
+/** A stack file, its name and its project's keys (prefix stripped; secrets are skipped by the validator). */
+function readStack(path: string): StackFile {
   try {
-    return readStackFile(path).raw;
+    return readStackFile(path);
   } catch (error) {
     if (!(error instanceof StackFileError)) throw error;
     throw new UsageError(`--stack: ${error.message}`);
   }
 }
 
+/** The project's keys of a stack file, prefix stripped (secrets are skipped by the validator). */
+export function readProjectKeys(path: string): Record<string, unknown> {
+  return readStack(path).raw;
+}
+
 export function loadStack(path: string): Stack {
-  const m = /^Pulumi\.(.+)\.ya?ml$/.exec(basename(path));
-  const file = { stack: m?.[1] ?? basename(path), raw: readProjectKeys(path) };
+  const file = readStack(path);
   const result = parseStrategy(file.raw);
   if (!result.ok) {
     const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more: npm run plan lists them)` : "";

@@ -94,7 +94,9 @@ export class BackupTopology extends pulumi.ComponentResource {
 
     // Tokens carry the rotation epoch in their names: the first `pulumi up` of a new epoch creates
     // the new ones, points every consumer at them, and deletes the old ones last.
-    const tokenKeeper = epochKeeper(rotationEpoch(args.now ?? new Date(), strategy.security.keyRotationDays));
+    // One instant for every epoch: tokens and sync keys must not land either side of a boundary.
+    const now = args.now ?? new Date();
+    const tokenKeeper = epochKeeper(rotationEpoch(now, strategy.security.keyRotationDays));
     const primary = createPrimary(this, strategy, secrets, required(secrets, "pbsApiToken"), tokenKeeper);
 
     const multiple = strategy.datastores.length > 1;
@@ -119,7 +121,7 @@ export class BackupTopology extends pulumi.ComponentResource {
     const master = strategy.security.clientSideEncryption ? createPbsMasterKey("homelab", this) : undefined;
     // Opt-in: the library's encryption keys, one per epoch, earlier ones kept while backups need them.
     const keyPeriod = strategy.security.encryptionKeyRotationDays;
-    const ring = master && keyPeriod !== undefined ? new KeyRing("keys", { strategy, now: args.now ?? new Date(), periodDays: keyPeriod, masterKey: master }, { parent: this }) : undefined;
+    const ring = master && keyPeriod !== undefined ? new KeyRing("keys", { strategy, now, periodDays: keyPeriod, masterKey: master }, { parent: this }) : undefined;
     const feed = new PveBackupFeed(
       "pve",
       {
@@ -151,9 +153,7 @@ export class BackupTopology extends pulumi.ComponentResource {
 
     // Firewall and VLAN from the flows the topology needs; nothing else is opened.
     const network = new BackupNetwork("backup-net", { strategy, provider: pve }, { parent: this });
-    const now = args.now ?? new Date();
-    const syncKeyEpoch = epochKeeper(rotationEpoch(now, strategy.security.keyRotationDays));
-    const offsite = createOffsite(this, strategy, secrets, syncKeyEpoch);
+    const offsite = createOffsite(this, strategy, secrets, tokenKeeper);
     const replica = createSecondary(this, strategy, required(secrets, "truenasApiKey"), offsite.targets);
 
     const agents = createAgents(this, strategy, secrets);

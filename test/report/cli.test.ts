@@ -32,6 +32,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 let lab: Lab;
 let out: string;
 let notWritten: string;
+let fromConfig: string;
 const runs: Record<string, Run> = {};
 
 before(async () => {
@@ -43,12 +44,19 @@ before(async () => {
     (config["homelab-backup:hosts"] as { pbs: Record<string, unknown> }).pbs.fingerprint = makeSelfSignedCert().fingerprint;
   });
   const base = ["--stack-file", lab.stackFile, "--now", NOW_ISO, "--restore-log", lab.restoreLog];
+  // The same stack with the log where its restore tests write it, and no --restore-log.
+  const configuredLog = writeStackFile(mkdtempSync(join(tmpdir(), "report-cli-log-")), lab.pbs, lab.nas, (config) => {
+    const verification = (config["homelab-backup:verification"] ??= {}) as { restoreTests?: Record<string, unknown> };
+    verification.restoreTests = { ...(verification.restoreTests ?? {}), log: lab.restoreLog };
+  });
+  fromConfig = join(dir, "from-config.md");
   // One process each, all at once: each pays for loading the project.
   const cases: Record<string, Promise<Run>> = {
     monthly: runCli([...base, "--period", "monthly", "--out", out, "--truenas-url", "wss://127.0.0.1:1"], lab.env),
     wrongPin: runCli(["--stack-file", wrongPin, "--now", NOW_ISO, "--out", notWritten], lab.env),
     noToken: runCli(base, { HOMELAB_TRUENAS_API_KEY: TRUENAS_KEY }),
     badPeriod: runCli([...base, "--period", "daily"], lab.env),
+    configuredLog: runCli(["--stack-file", configuredLog, "--now", NOW_ISO, "--period", "monthly", "--out", fromConfig, "--truenas-url", "wss://127.0.0.1:1"], lab.env),
   };
   for (const [name, run] of Object.entries(cases)) runs[name] = await run;
 });
@@ -66,6 +74,13 @@ function assertOneLine(run: Run) {
 }
 
 describe("npm run report", () => {
+  test("without --restore-log, the log is read where the stack's restore tests write it (verification.restoreTests.log)", () => {
+    const run = runs.configuredLog as Run;
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, (runs.monthly as Run).stderr);
+    assert.equal(readFileSync(fromConfig, "utf8"), readFileSync(out, "utf8"));
+  });
+
   test("monthly to a file with TrueNAS unreachable: exit 0, nothing on stdout, one warning line each for TrueNAS and the log", () => {
     const run = runs.monthly as Run;
     assert.equal(run.code, 0, run.stderr);
